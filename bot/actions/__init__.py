@@ -1,0 +1,44 @@
+"""The actions, one per command type."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from bot import commands as c
+from bot.actions import help, ledger, meetings, reports, roster, settings, undo
+from bot.context import Context
+from bot.messages import Reply
+
+Action = Callable[[Context, Any], Awaitable[list[Reply]]]
+
+ACTIONS: dict[type, Action] = {
+    c.GiveReferral: ledger.give_referral,
+    c.ThankMember: ledger.thank,
+    c.MoveReferral: ledger.move_referral,
+    c.ListReferrals: ledger.list_referrals,
+    c.LogOneToOne: ledger.log_one_to_one,
+    c.LogVisitor: ledger.log_visitor,
+    c.ShowBalance: reports.show_balance,
+    c.ShowLeaderboard: reports.show_leaderboard,
+    c.Join: roster.join,
+    c.UpdateProfile: roster.update_profile,
+    c.ListMembers: roster.list_members,
+    c.ShowMeeting: meetings.show_meeting,
+    c.AnswerMeeting: meetings.answer_meeting,
+    c.ScheduleMeeting: meetings.schedule_meeting,
+    c.CancelMeetings: meetings.cancel_meetings,
+    c.RecordAttendance: meetings.record_attendance,
+    c.ShowSettings: settings.show_settings,
+    c.ChangeSetting: settings.change_setting,
+    c.SetRole: settings.set_role,
+    c.Undo: undo.undo,
+    c.ShowHelp: help.show_help,
+}
+
+RECORDS_NOTHING = (c.ShowHelp,)
+
+
+async def run(ctx: Context, command: c.Command) -> list[Reply]:
+    """Carry out one parsed command."""
+    return await ACTIONS[type(command)](ctx, command)

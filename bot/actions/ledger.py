@@ -1,0 +1,176 @@
+"""Entries of the ledger: referrals, thanks, one-to-ones and visitors."""
+
+from __future__ import annotations
+
+from sqlmodel import col, select
+
+from bot import commands as c
+from bot.context import Context, Refusal
+from bot.messages import Button, Reply, Section, to_group, to_member, to_sender
+from bot.money import format_money
+from bot.texts import shorten
+from storage import directory
+from storage.tables import OneToOne, Referral, Thanks, Visitor
+
+_ORDER = {"open": 0, "contacted": 1, "won": 2, "lost": 2}
+
+
+def status_buttons(number: int) -> tuple[Button, ...]:
+    """The buttons that move a received referral forward."""
+    return (
+        Button(f"Contacted #{number}", f"/status {number} contacted"),
+        Button(f"Won #{number}", f"/status {number} won", prompt="amount", style="primary"),
+        Button(f"Lost #{number}", f"/status {number} lost", style="danger"),
+    )
+
+
+def _flags(referral: Referral) -> str:
+    words = [referral.temperature or "", "inside" if referral.inside else ""]
+    return ", ".join(w for w in words if w)
+
+
+async def give_referral(ctx: Context, cmd: c.GiveReferral) -> list[Reply]:
+    receiver = await ctx.resolve_other(cmd.receiver, "give a referral to")
+    number = await directory.take_referral_number(ctx.session, ctx.group_id)
+    referral = Referral(
+        group_id=ctx.group_id, number=number, giver_id=ctx.member_id, receiver_id=receiver.id,
+        prospect=cmd.prospect, temperature=cmd.temperature, inside=cmd.inside,
+        created_at=ctx.now, updated_at=ctx.now,
+    )  # fmt: skip
+    ctx.session.add(referral)
+    flags = f" ({_flags(referral)})" if _flags(referral) else ""
+    assert receiver.id is not None
+    return [
+        to_sender(f"Referral #{number} to {receiver.name} recorded{flags}. "
+                  "I sent them the details privately."),
+        to_group(f"{ctx.member.name} passed a referral to {receiver.name}{flags}."),
+        to_member(
+            receiver.id,
+            f"{ctx.member.name} gave you referral #{number}{flags}.",
+            Section("Prospect", (cmd.prospect,)),
+            buttons=status_buttons(number),
+        ),
+    ]  # fmt: skip
+
+
+async def thank(ctx: Context, cmd: c.ThankMember) -> list[Reply]:
+    other = await ctx.resolve_other(cmd.member, "thank")
+    thanks = Thanks(
+        group_id=ctx.group_id, from_id=ctx.member_id, to_id=other.id, amount=cmd.amount,
+        currency=ctx.group.currency, note=cmd.note, created_at=ctx.now,
+    )  # fmt: skip
+    ctx.session.add(thanks)
+    await ctx.session.flush()
+    note = f" ({cmd.note})" if cmd.note else ""
+    if cmd.amount is None:
+        return [
+            to_sender(f"Your thanks to {other.name} is recorded (thanks {thanks.id})."),
+            to_group(f"{ctx.member.name} thanked {other.name}{note}."),
+        ]
+    money = format_money(cmd.amount, ctx.group.currency)
+    return [
+        to_sender(f"Thanks to {other.name} recorded (thanks {thanks.id}): "
+                  f"{money} of closed business credited to them."),
+        to_group(f"{ctx.member.name} thanked {other.name} for closed business: {money}{note}."),
+    ]  # fmt: skip
+
+
+async def _referral(ctx: Context, number: int) -> Referral:
+    statement = select(Referral).where(
+        Referral.group_id == ctx.group_id, Referral.number == number
+    )
+    referral = (await ctx.session.exec(statement.with_for_update())).first()
+    if referral is None or referral.voided:
+        raise Refusal(f"There is no referral #{number} in this group. /referrals lists yours.")
+    return referral
+
+
+async def move_referral(ctx: Context, cmd: c.MoveReferral) -> list[Reply]:
+    referral = await _referral(ctx, cmd.number)
+    if referral.receiver_id != ctx.member_id:
+        raise Refusal(f"Only the member who received referral #{cmd.number} can move it.")
+    if _ORDER[cmd.status] <= _ORDER[referral.status]:
+        raise Refusal(
+            f"Referral #{cmd.number} is already {referral.status}; a referral only moves "
+            "forward: open -> contacted -> won or lost."
+        )
+    referral.status, referral.updated_at = cmd.status, ctx.now
+    ctx.session.add(referral)
+    ctx.audit("status", "referral", cmd.status, referral.id)
+    giver_text = f"{ctx.member.name} moved your referral #{cmd.number} to {cmd.status}."
+    replies = [to_sender(f"Referral #{cmd.number} is now {cmd.status}.")]
+    if cmd.status == "won" and cmd.amount is not None:
+        thanks = Thanks(
+            group_id=ctx.group_id, from_id=ctx.member_id, to_id=referral.giver_id,
+            amount=cmd.amount, currency=ctx.group.currency, note=f"referral #{cmd.number}",
+            referral_id=referral.id, created_at=ctx.now,
+        )  # fmt: skip
+        ctx.session.add(thanks)
+        giver = await ctx.session.get(type(ctx.member), referral.giver_id)
+        money = format_money(cmd.amount, ctx.group.currency)
+        giver_name = giver.name if giver else "the giver"
+        replies = [
+            to_sender(f"Referral #{cmd.number} is now won: {money} of closed business "
+                      f"credited to {giver_name}."),
+            to_group(f"{ctx.member.name} thanked {giver_name} for closed business: {money} "
+                     f"(referral #{cmd.number})."),
+        ]  # fmt: skip
+        giver_text = f"{ctx.member.name} won your referral #{cmd.number}: {money} credited to you."
+    details = Section("Prospect", (shorten(referral.prospect, 200),))
+    return [*replies, to_member(referral.giver_id, giver_text, details)]
+
+
+async def list_referrals(ctx: Context, cmd: c.ListReferrals) -> list[Reply]:
+    open_states = ("open", "contacted")
+    base = select(Referral).where(
+        Referral.group_id == ctx.group_id,
+        Referral.voided == False,  # noqa: E712
+        col(Referral.status).in_(open_states),
+    )
+    received = (await ctx.session.exec(
+        base.where(Referral.receiver_id == ctx.member_id).order_by(col(Referral.number))
+    )).all()  # fmt: skip
+    given = (await ctx.session.exec(
+        base.where(Referral.giver_id == ctx.member_id).order_by(col(Referral.number))
+    )).all()  # fmt: skip
+    if not received and not given:
+        return [to_sender("You have no open referrals. Give one with /refer @member ...")]
+    names = {m.id: m.name for m in await directory.roster(ctx.session, ctx.group_id)}
+
+    def line(r: Referral, other: int) -> str:
+        flags = f", {_flags(r)}" if _flags(r) else ""
+        return f"#{r.number} {names.get(other, '?')}: {shorten(r.prospect)} ({r.status}{flags})"
+
+    sections = []
+    if received:
+        sections.append(Section("Received", tuple(line(r, r.giver_id) for r in received)))
+    if given:
+        sections.append(Section("Given", tuple(line(r, r.receiver_id) for r in given)))
+    buttons = tuple(b for r in received[:10] for b in status_buttons(r.number))
+    return [to_sender("Your open referrals:", *sections, buttons=buttons)]
+
+
+async def log_one_to_one(ctx: Context, cmd: c.LogOneToOne) -> list[Reply]:
+    other = await ctx.resolve_other(cmd.member, "log a one-to-one with")
+    meeting = OneToOne(
+        group_id=ctx.group_id, member_a_id=ctx.member_id, member_b_id=other.id, note=cmd.note,
+        created_at=ctx.now,
+    )  # fmt: skip
+    ctx.session.add(meeting)
+    await ctx.session.flush()
+    assert other.id is not None
+    return [
+        to_sender(f"One-to-one with {other.name} logged (onetoone {meeting.id})."),
+        to_member(other.id, f"{ctx.member.name} logged a one-to-one with you."),
+    ]
+
+
+async def log_visitor(ctx: Context, cmd: c.LogVisitor) -> list[Reply]:
+    visitor = Visitor(
+        group_id=ctx.group_id, host_id=ctx.member_id, name=cmd.name, business=cmd.business,
+        created_at=ctx.now,
+    )  # fmt: skip
+    ctx.session.add(visitor)
+    await ctx.session.flush()
+    business = f" ({cmd.business})" if cmd.business else ""
+    return [to_sender(f"Visitor {cmd.name}{business} logged (visitor {visitor.id}). Thank you!")]

@@ -1,0 +1,60 @@
+"""Balances and leaderboards."""
+
+from __future__ import annotations
+
+from bot import commands as c
+from bot.context import Context
+from bot.messages import Reply, Section, to_sender
+from bot.money import format_money
+from bot.periods import Period, Window, window
+from bot.texts import amounts, signed
+from storage import reports
+
+LEADERBOARD_LINES = 15
+
+
+def balance_line(totals: reports.Totals, currency: str) -> str:
+    """A balance in one line: given vs received first."""
+    return (
+        f"given {totals.given}, received {totals.received} (net {signed(totals.given - totals.received)})"
+        f" · closed business credited {amounts(totals.credited, currency)}"
+        f" · received {amounts(totals.thanked, currency)}"
+        f" · one-to-ones {totals.one_to_ones} · visitors {totals.visitors}"
+    )
+
+
+async def show_balance(ctx: Context, cmd: c.ShowBalance) -> list[Reply]:
+    """The balance of the sender or of the member named, for one period or all time and quarter."""
+    member = await ctx.resolve(cmd.member) if cmd.member else ctx.member
+    assert member.id is not None
+    periods = [cmd.period] if cmd.period else [Period.ALL, Period.QUARTER]
+    lines = []
+    for period in periods:
+        span = window(period, ctx.now, ctx.group.timezone)
+        totals = await reports.totals(ctx.session, member.id, span.start, span.end)
+        lines.append(f"{span.label.capitalize()}: {balance_line(totals, ctx.group.currency)}")
+    return [to_sender(f"Balance of {member.name}", Section(member.name, tuple(lines)))]
+
+
+async def standings_section(ctx: Context, span: Window) -> Section:
+    """The leaderboard over `span` as a section of plain names (never mentions)."""
+    standings = await reports.leaderboard(
+        ctx.session, ctx.group_id, ctx.group.currency, span.start, span.end
+    )
+    if not standings:
+        return Section(span.label.capitalize(), ("Nothing recorded yet.",))
+    lines = [
+        f"{rank}. {s.name}: {s.given} given · {format_money(s.credited, ctx.group.currency)} "
+        f"closed business credited · {s.one_to_ones} one-to-ones"
+        for rank, s in enumerate(standings[:LEADERBOARD_LINES], start=1)
+    ]
+    if len(standings) > LEADERBOARD_LINES:
+        lines.append(f"and {len(standings) - LEADERBOARD_LINES} more")
+    return Section(span.label.capitalize(), tuple(lines))
+
+
+async def show_leaderboard(ctx: Context, cmd: c.ShowLeaderboard) -> list[Reply]:
+    """The group's ranking for a period."""
+    span = window(cmd.period, ctx.now, ctx.group.timezone)
+    section = await standings_section(ctx, span)
+    return [to_sender(f"Leaderboard of {ctx.group.name}, {span.label}", section)]

@@ -1,0 +1,94 @@
+"""The group's settings and roles; leaders change them, one per command."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from sqlmodel import func, select
+
+from bot import commands as c
+from bot.context import LEADER, MEMBER, Context, Refusal
+from bot.messages import Reply, Section, to_group, to_sender
+from bot.money import format_money
+from bot.parsing import format_lead, weekday_name
+from storage.tables import Member
+
+_COLUMNS = {"timezone": "timezone", "currency": "currency", "recognition": "recognition",
+            "nudges": "nudges", "reminders": "reminder_leads", "milestones": "milestones",
+            "leaderboard": "leaderboard_schedule"}  # fmt: skip
+
+
+def _stored(name: str, value: object) -> object:
+    if name == "reminders":
+        return ",".join(str(minutes) for minutes in value)  # type: ignore[attr-defined]
+    if name == "milestones":
+        return ",".join(str(amount) for amount in value)  # type: ignore[attr-defined]
+    return value
+
+
+def reminder_leads(group: object) -> list[int]:
+    text = str(getattr(group, "reminder_leads", ""))
+    return [int(part) for part in text.split(",") if part]
+
+
+def milestones(group: object) -> list[Decimal]:
+    text = str(getattr(group, "milestones", ""))
+    return [Decimal(part) for part in text.split(",") if part]
+
+
+def _leaderboard_text(schedule: str) -> str:
+    if schedule in ("auto", "off"):
+        return "the day after the meeting, 16:00" if schedule == "auto" else "off"
+    day, at = schedule.split()
+    return f"{weekday_name(int(day))} {at}"
+
+
+def _settings_lines(ctx: Context) -> tuple[str, ...]:
+    g = ctx.group
+    meeting = (f"{weekday_name(g.meeting_weekday)} {g.meeting_time}"
+               if g.meeting_weekday is not None else "not set")  # fmt: skip
+    leads = " ".join(format_lead(m) for m in reminder_leads(g)) or "off"
+    marks = " ".join(format_money(a, g.currency) for a in milestones(g)) or "off"
+    return (
+        f"Timezone: {g.timezone}",
+        f"Currency: {g.currency}",
+        f"Meeting: {meeting}{', ' + g.meeting_place if g.meeting_place else ''}",
+        f"Reminders: {leads}",
+        f"Leaderboard post: {_leaderboard_text(g.leaderboard_schedule)}",
+        f"Recognition: {'on' if g.recognition else 'off'}",
+        f"Nudges: {'on' if g.nudges else 'off'}",
+        f"Milestones: {marks}",
+    )
+
+
+async def show_settings(ctx: Context, cmd: c.ShowSettings) -> list[Reply]:
+    """The group's settings."""
+    return [to_sender(f"Settings of {ctx.group.name}", Section("Settings", _settings_lines(ctx)))]
+
+
+async def change_setting(ctx: Context, cmd: c.ChangeSetting) -> list[Reply]:
+    """Leaders: change one setting."""
+    ctx.require_leader("change the settings")
+    setattr(ctx.group, _COLUMNS[cmd.name], _stored(cmd.name, cmd.value))
+    ctx.session.add(ctx.group)
+    stored = str(_stored(cmd.name, cmd.value))
+    ctx.audit("setting", cmd.name, stored)
+    shown = next(line for line in _settings_lines(ctx) if line.lower().startswith(cmd.name[:6]))
+    return [to_sender(f"Changed. {shown}")]
+
+
+async def set_role(ctx: Context, cmd: c.SetRole) -> list[Reply]:
+    """Leaders: give or take the leader role."""
+    ctx.require_leader("change roles")
+    member = await ctx.resolve(cmd.member)
+    if cmd.role == MEMBER and member.role == LEADER:
+        leaders = select(func.count()).select_from(Member).where(
+            Member.group_id == ctx.group_id, Member.role == LEADER
+        )
+        if int((await ctx.session.exec(leaders)).one()) <= 1:
+            raise Refusal(f"{member.name} is the only leader; name another leader first.")
+    member.role = cmd.role
+    ctx.session.add(member)
+    ctx.audit("role", "member", cmd.role, member.id)
+    text = f"{member.name} is now a {cmd.role} of {ctx.group.name}."
+    return [to_sender(text), to_group(text)]

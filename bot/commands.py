@@ -1,0 +1,172 @@
+"""What a member asked for, parsed: one dataclass per command, named in the imperative."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import time
+from decimal import Decimal
+
+from bot.periods import Period
+
+
+@dataclass(frozen=True)
+class MemberRef:
+    """A member as written in a command: a platform user id (a mention) or a name."""
+
+    user_id: str | None = None
+    name: str | None = None
+
+    def __str__(self) -> str:
+        return f"@{self.name}" if self.name else f"<@{self.user_id}>"
+
+
+@dataclass(frozen=True)
+class GiveReferral:
+    receiver: MemberRef
+    prospect: str
+    temperature: str | None = None
+    inside: bool = False
+
+
+@dataclass(frozen=True)
+class ThankMember:
+    member: MemberRef
+    amount: Decimal | None = None
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class ShowBalance:
+    member: MemberRef | None = None
+    period: Period | None = None
+
+
+@dataclass(frozen=True)
+class ShowLeaderboard:
+    period: Period = Period.QUARTER
+
+
+@dataclass(frozen=True)
+class ListReferrals:
+    pass
+
+
+@dataclass(frozen=True)
+class MoveReferral:
+    number: int
+    status: str
+    amount: Decimal | None = None
+
+
+@dataclass(frozen=True)
+class LogOneToOne:
+    member: MemberRef
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class LogVisitor:
+    name: str
+    business: str | None = None
+
+
+@dataclass(frozen=True)
+class Join:
+    classification: str | None = None
+
+
+@dataclass(frozen=True)
+class UpdateProfile:
+    classification: str | None = None
+    business: str | None = None
+    ask: str | None = None
+
+
+@dataclass(frozen=True)
+class ListMembers:
+    pass
+
+
+@dataclass(frozen=True)
+class ShowMeeting:
+    pass
+
+
+@dataclass(frozen=True)
+class ScheduleMeeting:
+    weekday: int
+    at: time
+    timezone: str | None = None
+    place: str | None = None
+
+
+@dataclass(frozen=True)
+class CancelMeetings:
+    pass
+
+
+@dataclass(frozen=True)
+class RecordAttendance:
+    member: MemberRef
+    status: str
+
+
+@dataclass(frozen=True)
+class AnswerMeeting:
+    response: str  # yes | no | substitute
+
+
+@dataclass(frozen=True)
+class ShowSettings:
+    pass
+
+
+@dataclass(frozen=True)
+class ChangeSetting:
+    """One setting; `value` is already validated and in the form it is stored."""
+
+    name: str
+    value: object
+
+
+@dataclass(frozen=True)
+class SetRole:
+    member: MemberRef
+    role: str
+
+
+@dataclass(frozen=True)
+class Undo:
+    kind: str | None = None
+    entry_id: int | None = None
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class ShowHelp:
+    command: str | None = None
+
+
+Command = (
+    GiveReferral
+    | ThankMember
+    | ShowBalance
+    | ShowLeaderboard
+    | ListReferrals
+    | MoveReferral
+    | LogOneToOne
+    | LogVisitor
+    | Join
+    | UpdateProfile
+    | ListMembers
+    | ShowMeeting
+    | ScheduleMeeting
+    | CancelMeetings
+    | RecordAttendance
+    | AnswerMeeting
+    | ShowSettings
+    | ChangeSetting
+    | SetRole
+    | Undo
+    | ShowHelp
+)

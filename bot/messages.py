@@ -1,0 +1,137 @@
+"""The platform-neutral conversation model: what comes in and what goes out.
+
+Adapters build an `Incoming` from a platform request and render `Reply`
+objects back into the platform's own format. Nothing here knows Slack or
+Telegram.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+
+class Platform(StrEnum):
+    """The chat platforms a group can live on."""
+
+    SLACK = "slack"
+    TELEGRAM = "telegram"
+    CONSOLE = "console"
+
+
+class Audience(StrEnum):
+    """Who sees a reply."""
+
+    SENDER = "sender"  # only the person who sent the command (ephemeral / private)
+    GROUP = "group"  # everyone in the group's chat
+    MEMBER = "member"  # one member, privately (a DM)
+
+
+@dataclass(frozen=True)
+class ChatRef:
+    """Where a message came from: one chat on one platform."""
+
+    platform: Platform
+    chat_id: str
+    workspace_id: str | None = None
+    is_private: bool = False
+    title: str | None = None
+
+
+@dataclass(frozen=True)
+class Sender:
+    """The person who sent a message, as the platform reports them."""
+
+    user_id: str
+    name: str
+    username: str | None = None
+    is_admin: bool = False
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """One message or button press, already translated by an adapter.
+
+    `text` is the command as typed (``/refer <@U2> ...``); a button press
+    carries the command its button stands for. Mentions of other users are
+    written ``<@USER_ID>`` in the text; `mentioned` gives their display names
+    when the adapter knows them. `delivery_id` is the platform's own id for
+    this delivery, so that a redelivery is recognised.
+    """
+
+    chat: ChatRef
+    sender: Sender
+    text: str
+    delivery_id: str
+    mentioned: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Button:
+    """A button that stands for a command; `prompt` asks the user for a value first."""
+
+    label: str
+    command: str
+    prompt: str | None = None
+    style: str | None = None  # "primary" | "danger" | None
+
+
+@dataclass(frozen=True)
+class Section:
+    """A titled block of lines; rendered as a Block Kit section or a paragraph."""
+
+    title: str
+    lines: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Reply:
+    """One message for one audience. All text is plain; adapters escape it."""
+
+    audience: Audience
+    text: str
+    sections: tuple[Section, ...] = ()
+    buttons: tuple[Button, ...] = ()
+    member_id: int | None = None  # the recipient when audience is MEMBER
+    image: bytes | None = None
+    image_name: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-safe form, for the outbox and stored answers (images are not stored)."""
+        return {
+            "audience": self.audience.value,
+            "text": self.text,
+            "sections": [{"title": s.title, "lines": list(s.lines)} for s in self.sections],
+            "buttons": [
+                {"label": b.label, "command": b.command, "prompt": b.prompt, "style": b.style}
+                for b in self.buttons
+            ],
+            "member_id": self.member_id,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Reply:
+        """The inverse of `to_json`."""
+        return cls(
+            audience=Audience(data["audience"]),
+            text=data["text"],
+            sections=tuple(Section(s["title"], tuple(s["lines"])) for s in data["sections"]),
+            buttons=tuple(Button(**b) for b in data["buttons"]),
+            member_id=data.get("member_id"),
+        )
+
+
+def to_sender(text: str, *sections: Section, buttons: tuple[Button, ...] = ()) -> Reply:
+    """A private answer to whoever sent the command."""
+    return Reply(Audience.SENDER, text, tuple(sections), buttons)
+
+
+def to_group(text: str, *sections: Section, image: bytes | None = None) -> Reply:
+    """A notice in the group's chat."""
+    return Reply(Audience.GROUP, text, tuple(sections), image=image)
+
+
+def to_member(member_id: int, text: str, *sections: Section, buttons: tuple[Button, ...] = ()) -> Reply:
+    """A private message to one member."""
+    return Reply(Audience.MEMBER, text, tuple(sections), buttons, member_id=member_id)

@@ -1,0 +1,180 @@
+"""The core's one entry point: an `Incoming` in, the direct answer out, exactly once.
+
+A delivery id is claimed first in the command's transaction; the entry, the
+outbox messages and the stored answer are committed with it. A redelivery
+finds the claim and gets the stored answer back; a concurrent duplicate
+(PostgreSQL) fails on the claim's unique key and does the same.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot import actions, grammar
+from bot.context import LEADER, MEMBER, Context, Refusal
+from bot.messages import Audience, Incoming, Reply, to_sender
+from storage import directory, outbox
+from storage.clock import utcnow
+from storage.database import Database
+from storage.tables import Delivery, Group, Member
+
+log = logging.getLogger("referral_bot.core")
+
+
+@dataclass(frozen=True)
+class GroupDefaults:
+    """What a new group starts with."""
+
+    timezone: str = "UTC"
+    currency: str = "USD"
+
+
+class _Answer(Exception):
+    """Leave the transaction (rolling it back) with an answer for the sender."""
+
+    def __init__(self, outcome: str, text: str) -> None:
+        super().__init__(text)
+        self.outcome, self.text = outcome, text
+
+
+def malformed_text(error: grammar.Malformed) -> str:
+    if error.spec is None:
+        return error.reason
+    forms = "\n".join((error.spec.usage, *error.spec.more))
+    return f"{error.reason}\nThe right form:\n{forms}\nExample: {error.spec.examples[0]}"
+
+
+class Core:
+    """Parses, checks, records and answers; knows no platform."""
+
+    def __init__(
+        self, db: Database, defaults: GroupDefaults, clock: Callable[[], datetime] = utcnow
+    ) -> None:
+        self.db, self.defaults, self.clock = db, defaults, clock
+
+    async def handle(self, incoming: Incoming) -> list[Reply]:
+        """Handle one message; its answer for the sender (other replies go to the outbox)."""
+        started = time.perf_counter()
+        command_word, _ = grammar.split_command(incoming.text)
+        group_label = f"{incoming.chat.platform}:{incoming.chat.chat_id}"
+        try:
+            replies, outcome = await self._handle(incoming)
+        except _Answer as answer:
+            replies, outcome = [to_sender(answer.text)], answer.outcome
+        except IntegrityError:
+            replies, outcome = await self._stored_answer(incoming), "duplicate"
+        spec = grammar.spec_named(command_word)
+        log.info(
+            "group=%s command=%s outcome=%s ms=%.1f",
+            group_label, spec.name if spec else "unknown", outcome,
+            (time.perf_counter() - started) * 1000,
+        )  # fmt: skip
+        return replies
+
+    def _key(self, incoming: Incoming) -> str:
+        chat = incoming.chat
+        return f"{chat.platform}:{chat.workspace_id or ''}:{incoming.delivery_id}"[:200]
+
+    async def _stored_answer(self, incoming: Incoming) -> list[Reply]:
+        async with self.db.transaction() as session:
+            stored = await session.get(Delivery, self._key(incoming))
+        if stored is None:  # not a duplicate after all: a rare race on a unique key
+            return [to_sender("That clashed with another change at the same moment; try again.")]
+        return [Reply.from_json(r) for r in json.loads(stored.answer)]
+
+    async def _handle(self, incoming: Incoming) -> tuple[list[Reply], str]:
+        async with self.db.transaction() as session:
+            key = self._key(incoming)
+            stored = await session.get(Delivery, key)
+            if stored is not None:
+                return [Reply.from_json(r) for r in json.loads(stored.answer)], "redelivered"
+            group = await self._find_group(session, incoming)
+            currency = group.currency if group else self.defaults.currency
+            try:
+                command = grammar.parse(incoming.text, currency)
+            except grammar.Malformed as error:
+                raise _Answer("malformed", malformed_text(error)) from error
+            if isinstance(command, actions.RECORDS_NOTHING):
+                return await actions.run(None, command), "ok"  # type: ignore[arg-type]
+            now = self.clock()
+            delivery = Delivery(key=key, created_at=now, answer="[]")
+            session.add(delivery)
+            await session.flush()  # claim the delivery id before anything else
+            group = group or await self._create_group(session, incoming, now)
+            member = await self._sender(session, group, incoming, now)
+            ctx = Context(session, group, member, incoming, now)
+            try:
+                replies = await actions.run(ctx, command)
+            except Refusal as refusal:
+                raise _Answer("refused", str(refusal)) from refusal
+            direct = [r for r in replies if r.audience is Audience.SENDER]
+            await self._enqueue(session, group, [r for r in replies if r not in direct], now)
+            delivery.answer = json.dumps([r.to_json() for r in direct])
+            session.add(delivery)
+            return direct, "ok"
+
+    async def _find_group(self, session: AsyncSession, incoming: Incoming) -> Group | None:
+        chat = incoming.chat
+        workspace = chat.workspace_id or ""
+        if not chat.is_private:
+            return await directory.find_group(session, chat.platform, workspace, chat.chat_id)
+        groups = await directory.groups_of_user(
+            session, chat.platform, workspace, incoming.sender.user_id
+        )
+        if len(groups) == 1:
+            return groups[0]
+        if not groups:
+            raise _Answer("no_group", "You are not in a group yet: send /join in your "
+                          "group's chat first, then you can talk to me here too.")  # fmt: skip
+        names = ", ".join(g.name for g in groups)
+        raise _Answer("ambiguous_group", f"You are in several groups ({names}); "
+                      "send the command in the group's chat.")  # fmt: skip
+
+    async def _create_group(self, session: AsyncSession, incoming: Incoming, now: datetime) -> Group:
+        chat = incoming.chat
+        group, _ = await directory.ensure_group(session, dict(
+            platform=chat.platform.value, workspace_id=chat.workspace_id or "",
+            chat_id=chat.chat_id, name=(chat.title or chat.chat_id)[:200],
+            timezone=self.defaults.timezone, currency=self.defaults.currency, created_at=now,
+        ))  # fmt: skip
+        return group
+
+    async def _sender(
+        self, session: AsyncSession, group: Group, incoming: Incoming, now: datetime
+    ) -> Member:
+        assert group.id is not None
+        sender = incoming.sender
+        member = await directory.find_member(session, group.id, sender.user_id)
+        if member is None:
+            first = await directory.member_count(session, group.id) == 0
+            member = await directory.ensure_member(session, dict(
+                group_id=group.id, platform_user_id=sender.user_id, username=sender.username,
+                name=sender.name[:200], role=LEADER if first else MEMBER, joined_at=now,
+            ))  # fmt: skip
+        elif (member.name, member.username) != (sender.name[:200], sender.username):
+            member.name, member.username = sender.name[:200], sender.username
+            session.add(member)
+        return member
+
+    async def _enqueue(
+        self, session: AsyncSession, group: Group, replies: list[Reply], now: datetime
+    ) -> None:
+        for reply in replies:
+            recipient = None
+            if reply.audience is Audience.MEMBER:
+                member = await session.get(Member, reply.member_id)
+                if member is None:
+                    continue
+                recipient = member.platform_user_id
+            outbox.enqueue(
+                session, group, reply.to_json(), now, recipient_user_id=recipient,
+                image=reply.image,
+            )  # fmt: skip

@@ -1,0 +1,27 @@
+"""Small formatting helpers shared by the actions."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from bot.money import format_money
+
+
+def plural(count: int, word: str, many: str | None = None) -> str:
+    return f"{count} {word if count == 1 else (many or word + 's')}"
+
+
+def amounts(by_currency: dict[str, Decimal], currency: str) -> str:
+    """Totals by currency, the group's own first: "$2,500.00" or "$10.00 + €5.00"."""
+    if not by_currency:
+        return format_money(Decimal(0), currency)
+    order = sorted(by_currency, key=lambda code: (code != currency, code))
+    return " + ".join(format_money(by_currency[code], code) for code in order)
+
+
+def signed(number: int) -> str:
+    return f"+{number}" if number > 0 else str(number)
+
+
+def shorten(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"

@@ -1,0 +1,113 @@
+"""Groups and members: finding them, creating them once, resolving names."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import func, or_, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.tables import Group, Member
+
+
+async def insert_ignore(session: AsyncSession, model: type[Any], values: dict[str, Any]) -> bool:
+    """INSERT that quietly does nothing when a unique key already holds the row.
+
+    True when the row was inserted.
+    """
+    dialect = session.bind.dialect.name if session.bind else "sqlite"
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    result = await session.execute(insert(model).values(**values).on_conflict_do_nothing())
+    return bool(getattr(result, "rowcount", 0))
+
+
+async def find_group(
+    session: AsyncSession, platform: str, workspace_id: str, chat_id: str
+) -> Group | None:
+    statement = select(Group).where(
+        Group.platform == platform, Group.workspace_id == workspace_id, Group.chat_id == chat_id
+    )
+    return (await session.exec(statement)).first()
+
+
+async def ensure_group(session: AsyncSession, values: dict[str, Any]) -> tuple[Group, bool]:
+    """The group for this chat, created with `values` if new; True when this call created it."""
+    created = await insert_ignore(session, Group, values)
+    group = await find_group(session, values["platform"], values["workspace_id"], values["chat_id"])
+    assert group is not None
+    return group, created
+
+
+async def groups_of_user(
+    session: AsyncSession, platform: str, workspace_id: str, user_id: str
+) -> Sequence[Group]:
+    statement = (
+        select(Group)
+        .join(Member, col(Member.group_id) == Group.id)
+        .where(Group.platform == platform, Group.workspace_id == workspace_id)
+        .where(Member.platform_user_id == user_id)
+        .order_by(col(Group.id))
+    )
+    return (await session.exec(statement)).all()
+
+
+async def find_member(session: AsyncSession, group_id: int, user_id: str) -> Member | None:
+    statement = select(Member).where(
+        Member.group_id == group_id, Member.platform_user_id == user_id
+    )
+    return (await session.exec(statement)).first()
+
+
+async def ensure_member(session: AsyncSession, values: dict[str, Any]) -> Member:
+    """The member with this platform user id, created with `values` if new."""
+    await insert_ignore(session, Member, values)
+    member = await find_member(session, values["group_id"], values["platform_user_id"])
+    assert member is not None
+    return member
+
+
+async def members_named(session: AsyncSession, group_id: int, name: str) -> Sequence[Member]:
+    """Members whose username, platform id or display name is `name` (any case)."""
+    lowered = name.lower()
+    statement = select(Member).where(
+        Member.group_id == group_id,
+        or_(
+            func.lower(Member.username) == lowered,
+            func.lower(Member.platform_user_id) == lowered,
+            func.lower(Member.name) == lowered,
+        ),
+    )
+    return (await session.exec(statement)).all()
+
+
+async def member_count(session: AsyncSession, group_id: int) -> int:
+    statement = select(func.count()).select_from(Member).where(Member.group_id == group_id)
+    return int((await session.exec(statement)).one())
+
+
+async def roster(session: AsyncSession, group_id: int) -> Sequence[Member]:
+    statement = select(Member).where(Member.group_id == group_id).order_by(func.lower(Member.name))
+    return (await session.exec(statement)).all()
+
+
+async def classification_holder(
+    session: AsyncSession, group_id: int, key: str
+) -> Member | None:
+    statement = select(Member).where(
+        Member.group_id == group_id, Member.classification_key == key
+    )
+    return (await session.exec(statement)).first()
+
+
+async def take_referral_number(session: AsyncSession, group_id: int) -> int:
+    """The group's next referral number; the row lock serialises concurrent givers."""
+    statement = (
+        update(Group)
+        .where(col(Group.id) == group_id)
+        .values(next_referral_number=Group.next_referral_number + 1)
+        .returning(Group.next_referral_number)
+    )
+    return int((await session.execute(statement)).scalar_one()) - 1

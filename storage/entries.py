@@ -1,0 +1,53 @@
+"""Entries of every kind by their author, for /undo and voiding."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import literal, select, union_all
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.tables import OneToOne, Referral, Thanks, Visitor
+
+KINDS: dict[str, Any] = {
+    "referral": Referral,
+    "thanks": Thanks,
+    "one_to_one": OneToOne,
+    "visitor": Visitor,
+}
+AUTHOR = {"referral": "giver_id", "thanks": "from_id", "one_to_one": "member_a_id",
+          "visitor": "host_id"}  # fmt: skip
+
+
+def author_id(kind: str, entry: Any) -> int:
+    return int(getattr(entry, AUTHOR[kind]))
+
+
+async def latest_by(
+    session: AsyncSession, group_id: int, member_id: int, since: datetime
+) -> tuple[str, Any] | None:
+    """The member's most recent entry (not voided) created at or after `since`."""
+    parts = [
+        select(literal(kind).label("kind"), model.id.label("id"), model.created_at.label("at"))
+        .where(model.group_id == group_id, getattr(model, AUTHOR[kind]) == member_id)
+        .where(model.voided == False, model.created_at >= since)  # noqa: E712
+        for kind, model in KINDS.items()
+    ]
+    latest = union_all(*parts).subquery()
+    statement = select(latest.c.kind, latest.c.id).order_by(latest.c.at.desc(), latest.c.id.desc())
+    row = (await session.execute(statement.limit(1))).first()
+    if row is None:
+        return None
+    kind, entry_id = row
+    return kind, await session.get(KINDS[kind], entry_id)
+
+
+async def find_entry(session: AsyncSession, group_id: int, kind: str, number: int) -> Any:
+    """A referral by its number in the group, other entries by id; None if not in this group."""
+    model = KINDS[kind]
+    if kind == "referral":
+        statement = select(Referral).where(Referral.group_id == group_id, Referral.number == number)
+        return (await session.execute(statement)).scalars().first()
+    entry = await session.get(model, number)
+    return entry if entry is not None and entry.group_id == group_id else None

@@ -1,0 +1,35 @@
+"""Apply the Alembic migrations: at start-up and from `referral-bot db upgrade`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import text
+
+from storage.database import Database
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+
+
+def alembic_config() -> Config:
+    """The Alembic configuration of the packaged migrations."""
+    config = Config(str(MIGRATIONS / "alembic.ini"))
+    config.set_main_option("script_location", str(MIGRATIONS))
+    return config
+
+
+def _upgrade(connection: Any, revision: str) -> None:
+    config = alembic_config()
+    config.attributes["connection"] = connection
+    command.upgrade(config, revision)
+
+
+async def upgrade(db: Database, revision: str = "head") -> None:
+    """Bring the schema up to `revision`; several instances starting at once take turns."""
+    async with db.engine.begin() as conn:
+        if not db.is_sqlite:
+            await conn.execute(text("SELECT pg_advisory_xact_lock(7243011)"))
+        await conn.run_sync(_upgrade, revision)

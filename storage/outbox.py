@@ -1,0 +1,90 @@
+"""The outbox: messages written with the entry that caused them, delivered later."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, or_, update
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.tables import Group, OutboxMessage
+
+PENDING, SENT, FAILED = "pending", "sent", "failed"
+
+
+def enqueue(
+    session: AsyncSession,
+    group: Group,
+    payload: dict[str, Any],
+    now: datetime,
+    *,
+    recipient_user_id: str | None = None,
+    image: bytes | None = None,
+) -> None:
+    """Add a message to send to the group's chat, or privately to `recipient_user_id`."""
+    assert group.id is not None
+    session.add(OutboxMessage(
+        group_id=group.id, platform=group.platform, workspace_id=group.workspace_id,
+        chat_id=group.chat_id, recipient_user_id=recipient_user_id, payload=json.dumps(payload),
+        image=image, next_attempt_at=now, created_at=now,
+    ))  # fmt: skip
+
+
+async def claim(
+    session: AsyncSession, platforms: Sequence[str], now: datetime, lease: timedelta, limit: int
+) -> list[OutboxMessage]:
+    """Lease up to `limit` due messages, oldest first; another instance skips leased ones."""
+    due = (
+        select(OutboxMessage.id)
+        .where(OutboxMessage.status == PENDING, col(OutboxMessage.platform).in_(platforms))
+        .where(OutboxMessage.next_attempt_at <= now)
+        .where(or_(col(OutboxMessage.lease_until).is_(None), col(OutboxMessage.lease_until) < now))
+        .order_by(col(OutboxMessage.next_attempt_at), col(OutboxMessage.id))
+        .limit(limit)
+    )
+    if session.bind is not None and session.bind.dialect.name == "postgresql":
+        due = due.with_for_update(skip_locked=True)
+    ids = list((await session.exec(due)).all())
+    if not ids:
+        return []
+    await session.execute(
+        update(OutboxMessage).where(col(OutboxMessage.id).in_(ids)).values(lease_until=now + lease)
+    )
+    rows = await session.exec(
+        select(OutboxMessage).where(col(OutboxMessage.id).in_(ids)).order_by(col(OutboxMessage.id))
+    )
+    return list(rows.all())
+
+
+async def settle(
+    session: AsyncSession,
+    message_id: int,
+    *,
+    status: str,
+    now: datetime,
+    error: str | None = None,
+    retry_at: datetime | None = None,
+) -> None:
+    """Record the outcome of one delivery attempt."""
+    values: dict[str, Any] = {"status": status, "last_error": error, "lease_until": None}
+    if status == SENT:
+        values["sent_at"] = now
+    if retry_at is not None:
+        values["next_attempt_at"] = retry_at
+    await session.execute(
+        update(OutboxMessage)
+        .where(col(OutboxMessage.id) == message_id)
+        .values(attempts=OutboxMessage.attempts + 1, **values)
+    )
+
+
+async def pending_count(session: AsyncSession) -> int:
+    """How many messages wait to be sent."""
+    statement = select(func.count()).select_from(OutboxMessage).where(
+        OutboxMessage.status == PENDING
+    )
+    return int((await session.exec(statement)).one())
