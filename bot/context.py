@@ -90,7 +90,9 @@ class Context:
             raise Refusal(f"You can't {what} yourself.")
         return other
 
-    def audit(self, action: str, kind: str, reason: str | None, entity_id: int | None = None) -> None:
+    def audit(
+        self, action: str, kind: str, reason: str | None, entity_id: int | None = None
+    ) -> None:
         """Record who did what, when and why, in the command's transaction."""
         self.session.add(AuditEntry(
             group_id=self.group_id, actor_id=self.member_id, action=action, entity_kind=kind,

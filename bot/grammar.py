@@ -19,8 +19,13 @@ TEMPERATURES = ("hot", "warm", "cold")
 STATUSES = ("contacted", "won", "lost")
 ATTENDANCE = ("present", "absent", "late", "medical", "substitute")
 RSVP = ("yes", "no", "substitute")
-UNDO_KINDS = {"referral": "referral", "thanks": "thanks", "onetoone": "one_to_one",
-              "121": "one_to_one", "visitor": "visitor"}
+UNDO_KINDS = {
+    "referral": "referral",
+    "thanks": "thanks",
+    "onetoone": "one_to_one",
+    "121": "one_to_one",
+    "visitor": "visitor",
+}
 
 Parser = Callable[[Args, str], c.Command]
 
@@ -95,7 +100,9 @@ def parse_balance(args: Args, currency: str) -> c.Command:
         word = args.word() or ""
         period = p.period(word)
         if period is None:
-            raise ParseError(f"'{word[:20]}' is not a period: use week, month, quarter, year or all.")
+            raise ParseError(
+                f"'{word[:20]}' is not a period: use week, month, quarter, year or all."
+            )
     if member is None and args.next_is_member():
         member = args.member()
     if not args.empty():
@@ -264,60 +271,133 @@ def parse_help(args: Args, currency: str) -> c.Command:
 
 
 SPECS: tuple[Spec, ...] = (
-    Spec("refer", "/refer @member <prospect, contact, need> [hot|warm|cold] [inside]",
-         "Give a referral. The details go to the receiver privately; the group sees only that"
-         " a referral was passed.",
-         ("/refer @bob Jane Roe, 555-0100, new roof hot",), parse_refer),
-    Spec("thanks", "/thanks @member [amount] [note]",
-         "Thank a member for closed business (TYFCB); with an amount it is credited to them.",
-         ("/thanks @alice 2,500 kitchen job", "/thanks @alice great intro"), parse_thanks,
-         aliases=("tyfcb",)),
-    Spec("balance", "/balance [@member] [week|month|quarter|year|all]",
-         "Referrals given and received, closed business, one-to-ones and visitors.",
-         ("/balance", "/balance @bob month"), parse_balance),
-    Spec("leaderboard", "/leaderboard [week|month|quarter|year|all]",
-         "The group's ranking: referrals given, closed business credited, one-to-ones"
-         " (default: this quarter).", ("/leaderboard", "/leaderboard week"), parse_leaderboard),
-    Spec("referrals", "/referrals", "Your open referrals, given and received, with their numbers.",
-         ("/referrals",), _no_arguments(c.ListReferrals())),
-    Spec("status", "/status <referral number> <contacted|won|lost> [amount]",
-         "Move a referral you received; won with an amount thanks the giver.",
-         ("/status 12 contacted", "/status 12 won 4,000"), parse_status),
-    Spec("onetoone", "/onetoone @member [note]", "Log a one-to-one meeting.",
-         ("/onetoone @carol coffee at the bakery",), parse_one_to_one, aliases=("121",)),
-    Spec("visitor", "/visitor <name>[, business]", "Log a visitor you brought to a meeting.",
-         ("/visitor Jane Roe, Roe Catering",), parse_visitor),
-    Spec("join", "/join [classification]",
-         "Join the group; the classification is your profession (one member each).",
-         ("/join Plumber",), parse_join),
-    Spec("profile", "/profile [classification ...] [business ...] [ask ...]",
-         "Show or set your profile; ask is the referral you are looking for.",
-         ("/profile business Doe Plumbing ask landlords with old buildings",), parse_profile),
-    Spec("members", "/members", "The roster: names, businesses, classifications.",
-         ("/members",), _no_arguments(c.ListMembers())),
-    Spec("meeting", "/meeting", "The next meeting and who said they will come.",
-         ("/meeting", "/meeting rsvp yes"), parse_meeting,
-         more=("/meeting rsvp <yes|no|substitute>",
-               "/meeting set <weekday> <HH:MM> [timezone] [place]  (leaders)",
-               "/meeting off  (leaders)",
-               "/meeting attendance @member <present|absent|late|medical|substitute>  (leaders)")),
-    Spec("settings", "/settings", "Show the group's settings; leaders change one per command.",
-         ("/settings", "/settings reminders 24h 1h"), parse_settings,
-         more=("/settings timezone <IANA name>", "/settings currency <ISO 4217 code>",
-               "/settings reminders <lead>... | off", "/settings leaderboard <weekday> <HH:MM> | off",
-               "/settings recognition on|off", "/settings nudges on|off",
-               "/settings milestones <amount>...", "/settings leader @member",
-               "/settings member @member")),
-    Spec("undo", "/undo", "Withdraw your own last entry (within 24 hours).",
-         ("/undo", "/undo referral 12 entered twice"), parse_undo,
-         more=("/undo <referral|thanks|onetoone|visitor> <number> [reason]"
-               "  (yours within 24 hours; leaders: any, with a reason)",)),
+    Spec(
+        "refer",
+        "/refer @member <prospect, contact, need> [hot|warm|cold] [inside]",
+        "Give a referral. The details go to the receiver privately; the group sees only that"
+        " a referral was passed.",
+        ("/refer @bob Jane Roe, 555-0100, new roof hot",),
+        parse_refer,
+    ),
+    Spec(
+        "thanks",
+        "/thanks @member [amount] [note]",
+        "Thank a member for closed business (TYFCB); with an amount it is credited to them.",
+        ("/thanks @alice 2,500 kitchen job", "/thanks @alice great intro"),
+        parse_thanks,
+        aliases=("tyfcb",),
+    ),
+    Spec(
+        "balance",
+        "/balance [@member] [week|month|quarter|year|all]",
+        "Referrals given and received, closed business, one-to-ones and visitors.",
+        ("/balance", "/balance @bob month"),
+        parse_balance,
+    ),
+    Spec(
+        "leaderboard",
+        "/leaderboard [week|month|quarter|year|all]",
+        "The group's ranking: referrals given, closed business credited, one-to-ones"
+        " (default: this quarter).",
+        ("/leaderboard", "/leaderboard week"),
+        parse_leaderboard,
+    ),
+    Spec(
+        "referrals",
+        "/referrals",
+        "Your open referrals, given and received, with their numbers.",
+        ("/referrals",),
+        _no_arguments(c.ListReferrals()),
+    ),
+    Spec(
+        "status",
+        "/status <referral number> <contacted|won|lost> [amount]",
+        "Move a referral you received; won with an amount thanks the giver.",
+        ("/status 12 contacted", "/status 12 won 4,000"),
+        parse_status,
+    ),
+    Spec(
+        "onetoone",
+        "/onetoone @member [note]",
+        "Log a one-to-one meeting.",
+        ("/onetoone @carol coffee at the bakery",),
+        parse_one_to_one,
+        aliases=("121",),
+    ),
+    Spec(
+        "visitor",
+        "/visitor <name>[, business]",
+        "Log a visitor you brought to a meeting.",
+        ("/visitor Jane Roe, Roe Catering",),
+        parse_visitor,
+    ),
+    Spec(
+        "join",
+        "/join [classification]",
+        "Join the group; the classification is your profession (one member each).",
+        ("/join Plumber",),
+        parse_join,
+    ),
+    Spec(
+        "profile",
+        "/profile [classification ...] [business ...] [ask ...]",
+        "Show or set your profile; ask is the referral you are looking for.",
+        ("/profile business Doe Plumbing ask landlords with old buildings",),
+        parse_profile,
+    ),
+    Spec(
+        "members",
+        "/members",
+        "The roster: names, businesses, classifications.",
+        ("/members",),
+        _no_arguments(c.ListMembers()),
+    ),
+    Spec(
+        "meeting",
+        "/meeting",
+        "The next meeting and who said they will come.",
+        ("/meeting", "/meeting rsvp yes"),
+        parse_meeting,
+        more=(
+            "/meeting rsvp <yes|no|substitute>",
+            "/meeting set <weekday> <HH:MM> [timezone] [place]  (leaders)",
+            "/meeting off  (leaders)",
+            "/meeting attendance @member <present|absent|late|medical|substitute>  (leaders)",
+        ),
+    ),
+    Spec(
+        "settings",
+        "/settings",
+        "Show the group's settings; leaders change one per command.",
+        ("/settings", "/settings reminders 24h 1h"),
+        parse_settings,
+        more=(
+            "/settings timezone <IANA name>",
+            "/settings currency <ISO 4217 code>",
+            "/settings reminders <lead>... | off",
+            "/settings leaderboard <weekday> <HH:MM> | off",
+            "/settings recognition on|off",
+            "/settings nudges on|off",
+            "/settings milestones <amount>...",
+            "/settings leader @member",
+            "/settings member @member",
+        ),
+    ),
+    Spec(
+        "undo",
+        "/undo",
+        "Withdraw your own last entry (within 24 hours).",
+        ("/undo", "/undo referral 12 entered twice"),
+        parse_undo,
+        more=(
+            "/undo <referral|thanks|onetoone|visitor> <number> [reason]"
+            "  (yours within 24 hours; leaders: any, with a reason)",
+        ),
+    ),
     Spec("help", "/help [command]", "The commands, with examples.", ("/help refer",), parse_help),
 )
 
-_BY_NAME: dict[str, Spec] = {
-    key: spec for spec in SPECS for key in (spec.name, *spec.aliases)
-}
+_BY_NAME: dict[str, Spec] = {key: spec for spec in SPECS for key in (spec.name, *spec.aliases)}
 
 
 def spec_named(word: str) -> Spec | None:

@@ -132,6 +132,8 @@ def to_group(text: str, *sections: Section, image: bytes | None = None) -> Reply
     return Reply(Audience.GROUP, text, tuple(sections), image=image)
 
 
-def to_member(member_id: int, text: str, *sections: Section, buttons: tuple[Button, ...] = ()) -> Reply:
+def to_member(
+    member_id: int, text: str, *sections: Section, buttons: tuple[Button, ...] = ()
+) -> Reply:
     """A private message to one member."""
     return Reply(Audience.MEMBER, text, tuple(sections), buttons, member_id=member_id)

@@ -138,7 +138,9 @@ class Core:
         raise _Answer("ambiguous_group", f"You are in several groups ({names}); "
                       "send the command in the group's chat.")  # fmt: skip
 
-    async def _create_group(self, session: AsyncSession, incoming: Incoming, now: datetime) -> Group:
+    async def _create_group(
+        self, session: AsyncSession, incoming: Incoming, now: datetime
+    ) -> Group:
         chat = incoming.chat
         group, _ = await directory.ensure_group(session, dict(
             platform=chat.platform.value, workspace_id=chat.workspace_id or "",

@@ -93,12 +93,8 @@ async def roster(session: AsyncSession, group_id: int) -> Sequence[Member]:
     return (await session.exec(statement)).all()
 
 
-async def classification_holder(
-    session: AsyncSession, group_id: int, key: str
-) -> Member | None:
-    statement = select(Member).where(
-        Member.group_id == group_id, Member.classification_key == key
-    )
+async def classification_holder(session: AsyncSession, group_id: int, key: str) -> Member | None:
+    statement = select(Member).where(Member.group_id == group_id, Member.classification_key == key)
     return (await session.exec(statement)).first()
 
 
@@ -107,7 +103,7 @@ async def take_referral_number(session: AsyncSession, group_id: int) -> int:
     statement = (
         update(Group)
         .where(col(Group.id) == group_id)
-        .values(next_referral_number=Group.next_referral_number + 1)
-        .returning(Group.next_referral_number)
+        .values(next_referral_number=col(Group.next_referral_number) + 1)
+        .returning(col(Group.next_referral_number))
     )
     return int((await session.execute(statement)).scalar_one()) - 1

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import literal, select, union_all
+from sqlalchemy import false, literal, select, union_all
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.tables import OneToOne, Referral, Thanks, Visitor
@@ -30,8 +31,8 @@ async def latest_by(
     """The member's most recent entry (not voided) created at or after `since`."""
     parts = [
         select(literal(kind).label("kind"), model.id.label("id"), model.created_at.label("at"))
-        .where(model.group_id == group_id, getattr(model, AUTHOR[kind]) == member_id)
-        .where(model.voided == False, model.created_at >= since)  # noqa: E712
+        .where(col(model.group_id) == group_id, col(getattr(model, AUTHOR[kind])) == member_id)
+        .where(col(model.voided) == false(), col(model.created_at) >= since)
         for kind, model in KINDS.items()
     ]
     latest = union_all(*parts).subquery()
@@ -47,7 +48,9 @@ async def find_entry(session: AsyncSession, group_id: int, kind: str, number: in
     """A referral by its number in the group, other entries by id; None if not in this group."""
     model = KINDS[kind]
     if kind == "referral":
-        statement = select(Referral).where(Referral.group_id == group_id, Referral.number == number)
+        statement = select(Referral).where(
+            col(Referral.group_id) == group_id, col(Referral.number) == number
+        )
         return (await session.execute(statement)).scalars().first()
     entry = await session.get(model, number)
     return entry if entry is not None and entry.group_id == group_id else None

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, or_, update
+from sqlalchemy import CursorResult, func, or_, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -68,18 +68,48 @@ async def settle(
     now: datetime,
     error: str | None = None,
     retry_at: datetime | None = None,
-) -> None:
-    """Record the outcome of one delivery attempt."""
+    lease_until: datetime | None = None,
+) -> bool:
+    """Record the outcome of one delivery attempt.
+
+    With `lease_until` (the value `claim` set) nothing changes when the lease was
+    lost to another instance; returns whether the row was updated.
+    """
     values: dict[str, Any] = {"status": status, "last_error": error, "lease_until": None}
     if status == SENT:
         values["sent_at"] = now
     if retry_at is not None:
         values["next_attempt_at"] = retry_at
-    await session.execute(
+    statement = update(OutboxMessage).where(col(OutboxMessage.id) == message_id)
+    if lease_until is not None:
+        statement = statement.where(
+            col(OutboxMessage.status) == PENDING, col(OutboxMessage.lease_until) == lease_until
+        )
+    result = await session.execute(statement.values(attempts=OutboxMessage.attempts + 1, **values))
+    return bool(cast("CursorResult[Any]", result).rowcount)
+
+
+async def release(
+    session: AsyncSession,
+    message_ids: Sequence[int],
+    *,
+    lease_until: datetime,
+    retry_at: datetime | None = None,
+    error: str | None = None,
+) -> int:
+    """Hand leased messages back unsent, without counting an attempt (not before `retry_at`)."""
+    values: dict[str, Any] = {"lease_until": None}
+    if retry_at is not None:
+        values["next_attempt_at"] = retry_at
+    if error is not None:
+        values["last_error"] = error
+    result = await session.execute(
         update(OutboxMessage)
-        .where(col(OutboxMessage.id) == message_id)
-        .values(attempts=OutboxMessage.attempts + 1, **values)
+        .where(col(OutboxMessage.id).in_(message_ids), col(OutboxMessage.status) == PENDING)
+        .where(col(OutboxMessage.lease_until) == lease_until)
+        .values(**values)
     )
+    return int(cast("CursorResult[Any]", result).rowcount)
 
 
 async def pending_count(session: AsyncSession) -> int:

@@ -8,7 +8,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, literal, or_, select, true, union_all
+from sqlalchemy import ColumnElement, false, func, literal, or_, select, true, union_all
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -28,39 +28,34 @@ class Totals:
     visitors: int = 0
 
 
-def _since(column: Any, start: datetime | None) -> ColumnElement[bool]:
-    return column >= start if start is not None else true()
-
-
 async def totals(
     session: AsyncSession, member_id: int, start: datetime | None, end: datetime
 ) -> Totals:
     """A member's balance between `start` (None: the beginning) and `end`."""
 
     def count(model: Any, *where: ColumnElement[bool]) -> Any:
-        created = model.created_at
         return (
             select(func.count())
             .select_from(model)
-            .where(model.voided == False, _since(created, start), created < end, *where)  # noqa: E712
+            .where(*_live(model, start, end), *where)
             .scalar_subquery()
         )
 
+    a_side, b_side = col(OneToOne.member_a_id), col(OneToOne.member_b_id)
     counts = select(
-        count(Referral, Referral.giver_id == member_id),
-        count(Referral, Referral.receiver_id == member_id),
-        count(OneToOne, or_(OneToOne.member_a_id == member_id, OneToOne.member_b_id == member_id)),
-        count(Visitor, Visitor.host_id == member_id),
+        count(Referral, col(Referral.giver_id) == member_id),
+        count(Referral, col(Referral.receiver_id) == member_id),
+        count(OneToOne, or_(a_side == member_id, b_side == member_id)),
+        count(Visitor, col(Visitor.host_id) == member_id),
     )
     given, received, one_to_ones, visitors = (await session.execute(counts)).one()
     result = Totals(int(given), int(received), one_to_ones=int(one_to_ones), visitors=int(visitors))
 
     def amounts(direction: str, column: Any) -> Any:
+        total = func.sum(col(Thanks.amount), type_=Money)
         return (
-            select(literal(direction), col(Thanks.currency), func.sum(col(Thanks.amount), type_=Money))
-            .where(column == member_id, col(Thanks.voided) == False)  # noqa: E712
-            .where(col(Thanks.amount).is_not(None))
-            .where(_since(Thanks.created_at, start), col(Thanks.created_at) < end)
+            select(literal(direction), col(Thanks.currency), total)
+            .where(column == member_id, col(Thanks.amount).is_not(None), *_live(Thanks, start, end))
             .group_by(col(Thanks.currency))
         )
 
@@ -70,6 +65,13 @@ async def totals(
     for direction, currency, total in rows:
         getattr(result, direction)[currency] = Decimal(total)
     return result
+
+
+def _live(model: Any, start: datetime | None, end: datetime) -> list[ColumnElement[bool]]:
+    """Not voided, and created in [start, end)."""
+    created = col(model.created_at)
+    since = created >= start if start is not None else true()
+    return [col(model.voided) == false(), since, created < end]
 
 
 @dataclass
@@ -90,35 +92,31 @@ async def leaderboard(
     lines: dict[int, dict[str, Any]] = defaultdict(dict)
 
     def window(model: Any) -> list[ColumnElement[bool]]:
-        return [
-            model.group_id == group_id,
-            model.voided == False,  # noqa: E712
-            _since(model.created_at, start),
-            model.created_at < end,
-        ]
+        return [col(model.group_id) == group_id, *_live(model, start, end)]
 
-    given = select(Referral.giver_id, func.count()).where(*window(Referral)).group_by(
-        Referral.giver_id
-    )
+    giver = col(Referral.giver_id)
+    given = select(giver, func.count()).where(*window(Referral)).group_by(giver)
     for member_id, number in await session.execute(given):
         lines[member_id]["given"] = int(number)
+    receiver = col(Thanks.to_id)
     credited = (
-        select(Thanks.to_id, func.sum(col(Thanks.amount), type_=Money))
-        .where(*window(Thanks), Thanks.currency == currency, col(Thanks.amount).is_not(None))
-        .group_by(Thanks.to_id)
+        select(receiver, func.sum(col(Thanks.amount), type_=Money))
+        .where(*window(Thanks), col(Thanks.currency) == currency)
+        .where(col(Thanks.amount).is_not(None))
+        .group_by(receiver)
     )
     for member_id, total in await session.execute(credited):
         lines[member_id]["credited"] = Decimal(total)
     sides = union_all(
-        select(OneToOne.member_a_id.label("member_id")).where(*window(OneToOne)),  # type: ignore[attr-defined]
-        select(OneToOne.member_b_id.label("member_id")).where(*window(OneToOne)),  # type: ignore[attr-defined]
+        select(col(OneToOne.member_a_id).label("member_id")).where(*window(OneToOne)),
+        select(col(OneToOne.member_b_id).label("member_id")).where(*window(OneToOne)),
     ).subquery()
     meetings = select(sides.c.member_id, func.count()).group_by(sides.c.member_id)
     for member_id, number in await session.execute(meetings):
         lines[member_id]["one_to_ones"] = int(number)
     if not lines:
         return []
-    names = select(Member.id, Member.name).where(col(Member.id).in_(list(lines)))
+    names = select(col(Member.id), col(Member.name)).where(col(Member.id).in_(list(lines)))
     standings = [
         Standing(member_id, name, **lines[member_id])
         for member_id, name in await session.execute(names)

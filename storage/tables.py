@@ -15,6 +15,13 @@ from sqlmodel import Field, SQLModel
 from storage.money_type import Money
 
 
+def key(row: SQLModel) -> int:
+    """The primary key of a row that has been flushed."""
+    value = getattr(row, "id", None)
+    assert value is not None, "row has no id yet"
+    return int(value)
+
+
 class Group(SQLModel, table=True):
     """A referral group (a chapter), bound to one chat."""
 

@@ -22,6 +22,25 @@ from storage.migrate import upgrade
 POSTGRES_URL = os.environ.get("TEST_DATABASE_URL")
 
 
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """With REQUIRE_POSTGRES=1 (CI), PostgreSQL must be configured and answering."""
+    if os.environ.get("REQUIRE_POSTGRES") != "1":
+        return
+    if not POSTGRES_URL:
+        raise pytest.UsageError("REQUIRE_POSTGRES=1 but TEST_DATABASE_URL is not set")
+    import asyncio
+
+    async def ping() -> bool:
+        database = Database(POSTGRES_URL)
+        try:
+            return await database.ping()
+        finally:
+            await database.dispose()
+
+    if not asyncio.run(ping()):
+        raise pytest.UsageError(f"PostgreSQL at {POSTGRES_URL} does not answer")
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     skip = pytest.mark.skip(reason="TEST_DATABASE_URL is not set")
     for item in items:

@@ -10,7 +10,7 @@ from bot.messages import Button, Reply, Section, to_group, to_member, to_sender
 from bot.money import format_money
 from bot.texts import shorten
 from storage import directory
-from storage.tables import OneToOne, Referral, Thanks, Visitor
+from storage.tables import OneToOne, Referral, Thanks, Visitor, key
 
 _ORDER = {"open": 0, "contacted": 1, "won": 2, "lost": 2}
 
@@ -33,7 +33,7 @@ async def give_referral(ctx: Context, cmd: c.GiveReferral) -> list[Reply]:
     receiver = await ctx.resolve_other(cmd.receiver, "give a referral to")
     number = await directory.take_referral_number(ctx.session, ctx.group_id)
     referral = Referral(
-        group_id=ctx.group_id, number=number, giver_id=ctx.member_id, receiver_id=receiver.id,
+        group_id=ctx.group_id, number=number, giver_id=ctx.member_id, receiver_id=key(receiver),
         prospect=cmd.prospect, temperature=cmd.temperature, inside=cmd.inside,
         created_at=ctx.now, updated_at=ctx.now,
     )  # fmt: skip
@@ -56,7 +56,7 @@ async def give_referral(ctx: Context, cmd: c.GiveReferral) -> list[Reply]:
 async def thank(ctx: Context, cmd: c.ThankMember) -> list[Reply]:
     other = await ctx.resolve_other(cmd.member, "thank")
     thanks = Thanks(
-        group_id=ctx.group_id, from_id=ctx.member_id, to_id=other.id, amount=cmd.amount,
+        group_id=ctx.group_id, from_id=ctx.member_id, to_id=key(other), amount=cmd.amount,
         currency=ctx.group.currency, note=cmd.note, created_at=ctx.now,
     )  # fmt: skip
     ctx.session.add(thanks)
@@ -76,9 +76,7 @@ async def thank(ctx: Context, cmd: c.ThankMember) -> list[Reply]:
 
 
 async def _referral(ctx: Context, number: int) -> Referral:
-    statement = select(Referral).where(
-        Referral.group_id == ctx.group_id, Referral.number == number
-    )
+    statement = select(Referral).where(Referral.group_id == ctx.group_id, Referral.number == number)
     referral = (await ctx.session.exec(statement.with_for_update())).first()
     if referral is None or referral.voided:
         raise Refusal(f"There is no referral #{number} in this group. /referrals lists yours.")
@@ -153,7 +151,7 @@ async def list_referrals(ctx: Context, cmd: c.ListReferrals) -> list[Reply]:
 async def log_one_to_one(ctx: Context, cmd: c.LogOneToOne) -> list[Reply]:
     other = await ctx.resolve_other(cmd.member, "log a one-to-one with")
     meeting = OneToOne(
-        group_id=ctx.group_id, member_a_id=ctx.member_id, member_b_id=other.id, note=cmd.note,
+        group_id=ctx.group_id, member_a_id=ctx.member_id, member_b_id=key(other), note=cmd.note,
         created_at=ctx.now,
     )  # fmt: skip
     ctx.session.add(meeting)

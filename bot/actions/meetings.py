@@ -12,7 +12,7 @@ from bot.messages import Button, Reply, Section, to_group, to_sender
 from bot.parsing import weekday_name
 from bot.schedule import next_occurrence, parse_clock, previous_occurrence
 from storage.directory import insert_ignore
-from storage.tables import Meeting, MeetingResponse, Member
+from storage.tables import Meeting, MeetingResponse, Member, key
 
 RSVP_BUTTONS = (
     Button("Attend", "/meeting rsvp yes", style="primary"),
@@ -44,7 +44,9 @@ async def _response(ctx: Context, meeting: Meeting, member: Member) -> MeetingRe
         MeetingResponse.meeting_id == meeting.id, MeetingResponse.member_id == member.id
     )
     found = (await ctx.session.exec(statement)).first()
-    return found or MeetingResponse(meeting_id=meeting.id, member_id=member.id, updated_at=ctx.now)
+    return found or MeetingResponse(
+        meeting_id=key(meeting), member_id=key(member), updated_at=ctx.now
+    )
 
 
 def describe(ctx: Context, starts_at: datetime) -> str:
@@ -69,7 +71,7 @@ async def show_meeting(ctx: Context, cmd: c.ShowMeeting) -> list[Reply]:
     )
     answers: dict[str, list[str]] = {}
     for rsvp, name in await ctx.session.exec(statement):
-        answers.setdefault(rsvp, []).append(name)
+        answers.setdefault(str(rsvp), []).append(name)
     lines = tuple(
         f"{_RSVP_WORDS[key].capitalize()} ({len(answers[key])}): {', '.join(answers[key])}"
         for key in _RSVP_WORDS
@@ -125,4 +127,3 @@ async def record_attendance(ctx: Context, cmd: c.RecordAttendance) -> list[Reply
     ctx.session.add(response)
     ctx.audit("attendance", "member", cmd.status, member.id)
     return [to_sender(f"{member.name}: {cmd.status} on {describe(ctx, starts)}.")]
-

@@ -16,7 +16,8 @@ LEADERBOARD_LINES = 15
 def balance_line(totals: reports.Totals, currency: str) -> str:
     """A balance in one line: given vs received first."""
     return (
-        f"given {totals.given}, received {totals.received} (net {signed(totals.given - totals.received)})"
+        f"given {totals.given}, received {totals.received}"
+        f" (net {signed(totals.given - totals.received)})"
         f" · closed business credited {amounts(totals.credited, currency)}"
         f" · received {amounts(totals.thanked, currency)}"
         f" · one-to-ones {totals.one_to_ones} · visitors {totals.visitors}"

@@ -82,8 +82,10 @@ async def set_role(ctx: Context, cmd: c.SetRole) -> list[Reply]:
     ctx.require_leader("change roles")
     member = await ctx.resolve(cmd.member)
     if cmd.role == MEMBER and member.role == LEADER:
-        leaders = select(func.count()).select_from(Member).where(
-            Member.group_id == ctx.group_id, Member.role == LEADER
+        leaders = (
+            select(func.count())
+            .select_from(Member)
+            .where(Member.group_id == ctx.group_id, Member.role == LEADER)
         )
         if int((await ctx.session.exec(leaders)).one()) <= 1:
             raise Refusal(f"{member.name} is the only leader; name another leader first.")
