@@ -17,6 +17,7 @@ from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import TextIO
 
+from bot.delivery import ConsoleTransport, Deliverer
 from bot.messages import ChatRef, Incoming, Platform, Reply, Sender
 from bot.service import Core
 
@@ -42,18 +43,22 @@ def person(name: str) -> Sender:
 
 
 class ConsoleChat:
-    """One group chat in the terminal."""
+    """One group chat in the terminal; what the bot sends to others is printed too."""
 
     def __init__(self, core: Core, group: str, out: TextIO) -> None:
         self.core, self.out = core, out
         self.chat = ChatRef(Platform.CONSOLE, group.strip().lower(), title=group.strip())
+        self.deliverer = Deliverer(core.db, [ConsoleTransport(out)])
 
     async def send(self, name: str, text: str) -> list[Reply]:
-        """Run one command as `name` and print the direct answer."""
+        """Run one command as `name`, print the answer, then deliver the outbox by printing."""
         incoming = Incoming(self.chat, person(name), text, delivery_id=uuid.uuid4().hex)
         replies = await self.core.handle(incoming)
         for reply in replies:
             print(render(reply), file=self.out, flush=True)
+        for _ in range(100):  # bounded: each round settles a batch of up to 50
+            if not await self.deliverer.run_once():
+                break
         return replies
 
 
@@ -93,7 +98,7 @@ async def interactive(chat: ConsoleChat, name: str, stop: asyncio.Event) -> None
         stopper.cancel()
         if stop.is_set() or reader.result() is None:
             break
-        line = reader.result().strip()
+        line = str(reader.result()).strip()
         if line in (":quit", ":q", "exit", "quit"):
             break
         if line.startswith(":as "):

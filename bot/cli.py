@@ -84,15 +84,13 @@ def chat(
 ) -> None:
     """The console chat: one command with MESSAGE, else an interactive session."""
     from adapters.console import ConsoleChat, interactive
-    from bot.delivery_runner import console_delivery
 
     async def work(runtime: Runtime) -> None:
         console = ConsoleChat(runtime.core, group, sys.stdout)
-        async with console_delivery(runtime.db, sys.stdout) as deliver:
-            if message is not None:
-                await console.send(name, message)
-            else:
-                await interactive(console, name, asyncio.Event(), after=deliver)
+        if message is not None:
+            await console.send(name, message)
+        else:
+            await interactive(console, name, asyncio.Event())
 
     _with_runtime(work, quiet=True)
 

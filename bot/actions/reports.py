@@ -7,7 +7,7 @@ from bot.context import Context
 from bot.messages import Reply, Section, to_sender
 from bot.money import format_money
 from bot.periods import Period, Window, window
-from bot.texts import amounts, signed
+from bot.texts import amounts, plural, signed
 from storage import reports
 
 LEADERBOARD_LINES = 15
@@ -15,12 +15,12 @@ LEADERBOARD_LINES = 15
 
 def balance_line(totals: reports.Totals, currency: str) -> str:
     """A balance in one line: given vs received first."""
+    net = signed(totals.given - totals.received)
     return (
-        f"given {totals.given}, received {totals.received}"
-        f" (net {signed(totals.given - totals.received)})"
-        f" · closed business credited {amounts(totals.credited, currency)}"
-        f" · received {amounts(totals.thanked, currency)}"
-        f" · one-to-ones {totals.one_to_ones} · visitors {totals.visitors}"
+        f"{totals.given} given / {totals.received} received (net {net})"
+        f" · {amounts(totals.credited, currency)} closed business credited"
+        f" · {amounts(totals.thanked, currency)} received"
+        f" · {plural(totals.one_to_ones, 'one-to-one')} · {plural(totals.visitors, 'visitor')}"
     )
 
 
