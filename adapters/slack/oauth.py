@@ -1,0 +1,49 @@
+"""Many workspaces: bolt's OAuth flow with slack_sdk's SQLAlchemy stores on our engine.
+
+The tables (`slack_installations`, `slack_bots`, `slack_oauth_states`) come
+from our migration 0002, never from `create_all`.
+"""
+
+from __future__ import annotations
+
+from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
+from slack_sdk.oauth.installation_store.sqlalchemy import AsyncSQLAlchemyInstallationStore
+from slack_sdk.oauth.state_store.sqlalchemy import AsyncSQLAlchemyOAuthStateStore
+
+from bot.settings import Settings
+from storage.database import Database
+
+BOT_SCOPES = (
+    "app_mentions:read",
+    "channels:read",
+    "chat:write",
+    "commands",
+    "files:write",
+    "groups:read",
+    "im:write",
+    "users:read",
+)
+STATE_SECONDS = 600
+
+
+def installation_store(settings: Settings, db: Database) -> AsyncSQLAlchemyInstallationStore:
+    assert settings.slack_client_id is not None
+    return AsyncSQLAlchemyInstallationStore(client_id=settings.slack_client_id, engine=db.engine)
+
+
+def oauth_settings(settings: Settings, db: Database) -> AsyncOAuthSettings:
+    """The install flow at /slack/install, /slack/oauth_redirect, stored in our database."""
+    assert settings.slack_client_id and settings.slack_client_secret
+    return AsyncOAuthSettings(
+        client_id=settings.slack_client_id,
+        client_secret=settings.slack_client_secret.get_secret_value(),
+        scopes=list(BOT_SCOPES),
+        install_path="/slack/install",
+        redirect_uri_path="/slack/oauth_redirect",
+        installation_store=installation_store(settings, db),
+        installation_store_bot_only=True,
+        state_store=AsyncSQLAlchemyOAuthStateStore(
+            expiration_seconds=STATE_SECONDS, engine=db.engine
+        ),
+        state_expiration_seconds=STATE_SECONDS,
+    )

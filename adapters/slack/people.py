@@ -1,0 +1,107 @@
+"""Who is who in a workspace: `users.info` and `conversations.info`, cached with a TTL.
+
+A stale entry is refreshed on the next use; when Slack does not answer, the
+stale entry (or the name Slack wrote in the payload) is used instead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.messages import Sender
+
+log = logging.getLogger("referral_bot.slack.people")
+
+
+@dataclass(frozen=True)
+class Person:
+    user_id: str
+    name: str
+    username: str | None
+    is_admin: bool
+
+
+def person_from(user: dict[str, Any]) -> Person:
+    """Name: display name, else real name, else the handle; leaders: admins and owners."""
+    profile = user.get("profile") or {}
+    name = (
+        profile.get("display_name")
+        or profile.get("real_name")
+        or user.get("real_name")
+        or user.get("name")
+        or user["id"]
+    )
+    admin = bool(user.get("is_admin") or user.get("is_owner") or user.get("is_primary_owner"))
+    return Person(user["id"], str(name), user.get("name"), admin)
+
+
+class People:
+    """A per-process cache of users and channel names, keyed by workspace."""
+
+    def __init__(self, ttl: float = 600.0, clock: Callable[[], float] = time.monotonic) -> None:
+        self.ttl, self.clock = ttl, clock
+        self._users: dict[tuple[str, str], tuple[float, Person]] = {}
+        self._channels: dict[tuple[str, str], tuple[float, str | None]] = {}
+
+    async def person(self, client: AsyncWebClient, team_id: str, user_id: str) -> Person | None:
+        """The user, from the cache while fresh, else from `users.info`."""
+        key = (team_id, user_id)
+        cached = self._users.get(key)
+        if cached and self.clock() - cached[0] < self.ttl:
+            return cached[1]
+        try:
+            response = await client.users_info(user=user_id)
+        except (SlackApiError, aiohttp.ClientError, OSError, TimeoutError) as error:
+            log.warning("users.info %s failed: %s", user_id, error)
+            return cached[1] if cached else None
+        found = person_from(response["user"])
+        self._users[key] = (self.clock(), found)
+        return found
+
+    async def sender(
+        self, client: AsyncWebClient, team_id: str, user_id: str, fallback_name: str | None
+    ) -> Sender:
+        """The core's `Sender` for a Slack user."""
+        found = await self.person(client, team_id, user_id)
+        if found is None:
+            return Sender(user_id, fallback_name or user_id, username=fallback_name)
+        return Sender(user_id, found.name, username=found.username, is_admin=found.is_admin)
+
+    async def names(
+        self, client: AsyncWebClient, team_id: str, labels: dict[str, str], skip: str | None
+    ) -> dict[str, str]:
+        """Display names of the mentioned users (`labels`: id -> the label in the text)."""
+        ids = [user_id for user_id in labels if user_id != skip]
+        found = await asyncio.gather(*(self.person(client, team_id, u) for u in ids))
+        return {
+            user_id: person.name if person else (labels[user_id] or user_id)
+            for user_id, person in zip(ids, found, strict=True)
+        }
+
+    async def channel_name(
+        self, client: AsyncWebClient, team_id: str, channel_id: str
+    ) -> str | None:
+        """The channel's name (None for a DM or when Slack does not say)."""
+        if channel_id.startswith("D"):
+            return None
+        key = (team_id, channel_id)
+        cached = self._channels.get(key)
+        if cached and self.clock() - cached[0] < self.ttl:
+            return cached[1]
+        try:
+            response = await client.conversations_info(channel=channel_id)
+        except (SlackApiError, aiohttp.ClientError, OSError, TimeoutError) as error:
+            log.warning("conversations.info %s failed: %s", channel_id, error)
+            return cached[1] if cached else None
+        name = (response.get("channel") or {}).get("name")
+        self._channels[key] = (self.clock(), name)
+        return name

@@ -1,0 +1,122 @@
+"""Every command as a slash command, through bolt and the ASGI app, answered after commit."""
+
+# ruff: noqa: F811  (the fixtures `slack` and `bot` are imported from slack_harness)
+
+from __future__ import annotations
+
+import pytest
+
+from tests.adapters.slack_harness import MARKS, Harness, blocks_text, bot, slack  # noqa: F401
+
+pytestmark = MARKS
+
+
+async def test_refer_answers_privately_after_commit(bot: Harness) -> None:
+    response = await bot.command("/refer", "<@U2|bob> ACME Ltd, 555-1234, new roof hot")
+
+    body = response.json()
+    assert body["response_type"] == "ephemeral"
+    assert "Referral #1 to Bob Baker recorded (hot)" in blocks_text(body["blocks"])
+    assert "Referral #1" in body["text"]
+    assert bot.slack.calls_to("chat.postMessage") == []  # notices wait for the outbox
+
+
+async def test_prospect_details_go_only_to_the_receiver(bot: Harness) -> None:
+    await bot.command("/refer", "<@U2> Jane Roe, 555-0100, new roof warm inside")
+
+    assert await bot.deliver() == 2
+    dm = await bot.slack.wait_for("conversations.open")
+    assert dm[0].args["users"] == "U2"
+    (private,) = bot.posts("DU2")
+    (public,) = bot.posts("C1")
+    assert "Jane Roe, 555-0100, new roof" in blocks_text(private["blocks"])
+    assert "555-0100" not in str(public)
+    assert "Alice passed a referral to Bob Baker" in public["text"]
+
+
+@pytest.mark.parametrize("mention", ["<@U2>", "<@U2|bob>"])
+async def test_both_mention_forms_name_the_member_from_users_info(
+    bot: Harness, mention: str
+) -> None:
+    answer = await bot.answer("/thanks", f"{mention} 2,500 kitchen job")
+
+    assert "Thanks to Bob Baker recorded" in answer
+    assert "$2,500.00" in answer
+    users = {call.args["user"] for call in bot.slack.calls_to("users.info")}
+    assert users == {"U1", "U2"}
+
+
+async def test_user_lookups_are_cached(bot: Harness) -> None:
+    await bot.command("/thanks", "<@U2> 10")
+    await bot.command("/thanks", "<@U2> 20")
+    await bot.command("/balance")
+
+    assert len(bot.slack.calls_to("users.info")) == 2  # U1 and U2, once each
+
+
+async def test_admins_are_leaders(bot: Harness) -> None:
+    await bot.command("/join", "Plumber")  # alice founds the group and leads it
+    refused = await bot.answer("/settings", "currency EUR", user_id="U2", user_name="bob")
+    allowed = await bot.answer("/settings", "currency EUR", user_id="U4", user_name="dave")
+
+    assert "Only the group's leaders" in refused
+    assert "Only the group's leaders" not in allowed
+    assert "EUR" in allowed
+
+
+COMMANDS = [
+    ("/balance", "", "Alice"),
+    ("/balance", "<@U2> month", "Bob"),
+    ("/leaderboard", "", ""),
+    ("/leaderboard", "week", ""),
+    ("/referrals", "", "#1"),
+    ("/status", "1 contacted", "contacted"),
+    ("/onetoone", "<@U2> coffee", "One-to-one with Bob Baker logged"),
+    ("/121", "<@U3|carol> lunch", "One-to-one with Carol logged"),
+    ("/visitor", "Jane Roe, Roe Catering", "Visitor Jane Roe (Roe Catering) logged"),
+    ("/join", "Accountant", ""),
+    ("/profile", "business Archer Books ask landlords", ""),
+    ("/members", "", "Bob Baker"),
+    ("/meeting", "", ""),
+    ("/meeting", "set thursday 07:00 Europe/London Cafe", ""),
+    ("/settings", "", ""),
+    ("/undo", "", ""),
+    ("/help", "", "/refer"),
+    ("/help", "thanks", "/thanks"),
+]
+
+
+@pytest.mark.parametrize(("command", "text", "expected"), COMMANDS)
+async def test_every_command_as_a_slash_command(
+    bot: Harness, command: str, text: str, expected: str
+) -> None:
+    await bot.command("/refer", "<@U1> Acme, 555, roof", user_id="U2", user_name="bob")
+
+    answer = await bot.answer(command, text)
+
+    assert answer.strip()
+    assert "I don't know the command" not in answer
+    assert expected in answer
+
+
+async def test_a_bad_command_gets_the_right_form(bot: Harness) -> None:
+    answer = await bot.answer("/refer", "nobody here")
+
+    assert "/refer @member" in answer
+
+
+async def test_help_renders_as_blocks_within_limits(bot: Harness) -> None:
+    body = (await bot.command("/help")).json()
+
+    assert body["blocks"][0]["type"] == "section"
+    assert any(block["type"] == "header" for block in body["blocks"])
+    assert len(body["blocks"]) <= 50
+    assert all(len(b["text"]["text"]) <= 3000 for b in body["blocks"] if "text" in b)
+
+
+async def test_a_command_in_a_dm_uses_the_members_only_group(bot: Harness) -> None:
+    await bot.command("/join", "Plumber")
+
+    answer = await bot.answer("/balance", channel_id="DU1", channel_name="directmessage")
+
+    assert "Alice" in answer
