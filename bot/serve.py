@@ -1,0 +1,100 @@
+"""`referral-bot` with a platform configured: the HTTP server, Slack, and the outbox loop.
+
+One asyncio loop runs uvicorn (the ASGI app: `/healthz`, `/slack/events`),
+Slack Socket Mode when `SLACK_APP_TOKEN` is set, and the `Deliverer`. On
+SIGTERM or SIGINT the server stops taking requests and finishes those in
+flight, Socket Mode disconnects, and the outbox finishes the sends under way.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import Callable
+from typing import Any
+
+import uvicorn
+
+from adapters.http import create_http_app
+from bot.app import Runtime, build
+from bot.delivery import Deliverer, Transport
+from bot.settings import Settings
+
+log = logging.getLogger("referral_bot.serve")
+GRACEFUL_SECONDS = 10
+
+
+def _on_signals(stop: asyncio.Event) -> None:
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
+
+
+async def serve(
+    settings: Settings,
+    *,
+    stop: asyncio.Event | None = None,
+    on_ready: Callable[[int], None] | None = None,
+) -> None:
+    """Run until SIGTERM/SIGINT (or `stop`); `on_ready` gets the port once it listens."""
+    stop = stop or asyncio.Event()
+    _on_signals(stop)
+    runtime = await build(settings)
+    try:
+        await _run(runtime, stop, on_ready)
+    finally:
+        await runtime.close()
+
+
+async def _run(
+    runtime: Runtime, stop: asyncio.Event, on_ready: Callable[[int], None] | None
+) -> None:
+    settings = runtime.settings
+    transports: list[Transport] = []
+    slack_app: Any = None
+    socket_mode: Any = None
+    if settings.slack_configured:
+        from adapters.slack.transport import create_transport
+
+        transports.append(create_transport(settings, runtime.db))
+    deliverer = Deliverer(runtime.db, transports)
+    if settings.slack_configured:
+        from adapters.slack.app import create_app
+
+        slack_app = create_app(settings, runtime.db, runtime.core, on_recorded=deliverer.wake)
+        if settings.slack_app_token is not None:
+            from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+            socket_mode = AsyncSocketModeHandler(
+                slack_app, settings.slack_app_token.get_secret_value()
+            )
+    http_app = create_http_app(runtime.db, None if socket_mode else slack_app)
+    config = uvicorn.Config(
+        http_app, host=settings.host, port=settings.port, lifespan="off", log_config=None,
+        access_log=False, timeout_graceful_shutdown=GRACEFUL_SECONDS,
+    )  # fmt: skip
+    server = uvicorn.Server(config)
+    delivering = asyncio.create_task(deliverer.run(stop))
+    serving = asyncio.create_task(server.serve())
+    try:
+        if socket_mode is not None:
+            await socket_mode.connect_async()
+            log.info("slack socket mode connected")
+        while not server.started and not serving.done():  # noqa: ASYNC110 (no hook in uvicorn)
+            await asyncio.sleep(0.01)
+        if on_ready is not None and server.started:
+            on_ready(server.servers[0].sockets[0].getsockname()[1])
+        stopping = asyncio.create_task(stop.wait())
+        await asyncio.wait({serving, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        stopping.cancel()
+    finally:
+        log.info("stopping: finishing requests in flight and the outbox batch under way")
+        server.should_exit = True
+        if socket_mode is not None:
+            await socket_mode.close_async()
+        await asyncio.gather(serving, return_exceptions=True)
+        stop.set()
+        await delivering
