@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import CursorResult, func, or_, update
+from sqlalchemy import func, or_, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -51,7 +51,7 @@ async def claim(
     ids = list((await session.exec(due)).all())
     if not ids:
         return []
-    await session.execute(
+    await session.exec(
         update(OutboxMessage).where(col(OutboxMessage.id).in_(ids)).values(lease_until=now + lease)
     )
     rows = await session.exec(
@@ -85,8 +85,8 @@ async def settle(
         statement = statement.where(
             col(OutboxMessage.status) == PENDING, col(OutboxMessage.lease_until) == lease_until
         )
-    result = await session.execute(statement.values(attempts=OutboxMessage.attempts + 1, **values))
-    return bool(cast("CursorResult[Any]", result).rowcount)
+    result = await session.exec(statement.values(attempts=OutboxMessage.attempts + 1, **values))
+    return bool(result.rowcount)
 
 
 async def release(
@@ -103,13 +103,13 @@ async def release(
         values["next_attempt_at"] = retry_at
     if error is not None:
         values["last_error"] = error
-    result = await session.execute(
+    result = await session.exec(
         update(OutboxMessage)
         .where(col(OutboxMessage.id).in_(message_ids), col(OutboxMessage.status) == PENDING)
         .where(col(OutboxMessage.lease_until) == lease_until)
         .values(**values)
     )
-    return int(cast("CursorResult[Any]", result).rowcount)
+    return int(result.rowcount)
 
 
 async def pending_count(session: AsyncSession) -> int:

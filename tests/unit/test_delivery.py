@@ -1,0 +1,381 @@
+"""Tests for bot.delivery: the outbox loop, on a real database, with a scripted transport."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import logging
+from datetime import timedelta
+
+import pytest
+from sqlmodel import col, select
+
+from bot.delivery import ChatKey, ConsoleTransport, Deliverer, Outgoing, Sent
+from bot.messages import Button, Section, to_group, to_member
+from storage import outbox
+from storage.database import Database
+from storage.tables import Group, OutboxMessage
+from tests.conftest import Clock
+
+PHONE = "call Dana on +1 555 0100"
+
+
+class FakeTransport:
+    """Records what it was given; answers from `script` (by text), else ok."""
+
+    def __init__(self, platform: str = "fake", interval: float = 0.0) -> None:
+        self.platform = platform
+        self.interval = interval
+        self.calls: list[Outgoing] = []
+        self.script: dict[str, list[Sent | Exception]] = {}
+        self.blocked: set[str] = set()  # texts whose send waits for `gate`
+        self.gate = asyncio.Event()
+        self.started = asyncio.Event()
+        self.rendezvous: asyncio.Barrier | None = None  # first send waits for the other party
+
+    def min_interval(self, chat: ChatKey) -> float:
+        return self.interval
+
+    async def send(self, message: Outgoing) -> Sent:
+        self.calls.append(message)
+        self.started.set()
+        if self.rendezvous is not None:
+            rendezvous, self.rendezvous = self.rendezvous, None
+            await asyncio.wait_for(rendezvous.wait(), timeout=10)
+        if message.reply.text in self.blocked:
+            await self.gate.wait()
+        await asyncio.sleep(0)
+        answers = self.script.get(message.reply.text)
+        answer = answers.pop(0) if answers else Sent.ok()
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    @property
+    def texts(self) -> list[str]:
+        return [m.reply.text for m in self.calls]
+
+
+async def make_group(db: Database, clock: Clock, chat_id: str = "chapter",
+                     platform: str = "fake") -> Group:  # fmt: skip
+    async with db.transaction() as session:
+        group = Group(platform=platform, chat_id=chat_id, name=chat_id, timezone="UTC",
+                      currency="USD", created_at=clock.now)  # fmt: skip
+        session.add(group)
+        await session.flush()
+    return group
+
+
+async def enqueue(db: Database, clock: Clock, group: Group, *texts: str,
+                  recipient: str | None = None, image: bytes | None = None) -> None:  # fmt: skip
+    async with db.transaction() as session:
+        for text in texts:
+            reply = to_member(1, text) if recipient else to_group(text)
+            outbox.enqueue(session, group, reply.to_json(), clock.now,
+                           recipient_user_id=recipient, image=image)  # fmt: skip
+
+
+async def rows(db: Database) -> list[OutboxMessage]:
+    async with db.transaction() as session:
+        result = await session.exec(select(OutboxMessage).order_by(col(OutboxMessage.id)))
+        return list(result.all())
+
+
+async def by_text(db: Database) -> dict[str, OutboxMessage]:
+    return {json.loads(row.payload)["text"]: row for row in await rows(db)}
+
+
+async def test_delivered_once_and_marked_sent(db: Database, clock: Clock) -> None:
+    group = await make_group(db, clock)
+    other = await make_group(db, clock, "elsewhere", platform="other")
+    await enqueue(db, clock, group, "hello", image=b"PNG")
+    await enqueue(db, clock, group, "psst", recipient="U1")
+    await enqueue(db, clock, other, "not mine")
+    transport = FakeTransport()
+    deliverer = Deliverer(db, [transport], clock=clock)
+
+    assert await deliverer.run_once() == 2
+    assert await deliverer.run_once() == 0
+    assert sorted(transport.texts) == ["hello", "psst"]
+    post, dm = sorted(transport.calls, key=lambda m: m.reply.text)
+    assert (post.chat_id, post.recipient_user_id, post.group_id) == ("chapter", None, group.id)
+    assert (post.image, post.image_name, post.reply.image) == (b"PNG", "image.png", b"PNG")
+    assert dm.recipient_user_id == "U1" and dm.chat_key == ChatKey("", "U1", True)
+    state = await by_text(db)
+    for text in ("hello", "psst"):
+        row = state[text]
+        assert (row.status, row.attempts, row.lease_until) == ("sent", 1, None)
+        assert row.sent_at == clock.now
+    assert (state["not mine"].status, state["not mine"].attempts) == ("pending", 0)
+
+
+async def test_order_per_chat_kept_and_chats_independent(db: Database, clock: Clock) -> None:
+    first, second = await make_group(db, clock, "A"), await make_group(db, clock, "B")
+    for i in range(5):
+        await enqueue(db, clock, first, f"A{i}")
+        await enqueue(db, clock, second, f"B{i}")
+    transport = FakeTransport(interval=0.01)
+    transport.blocked = {"A0"}
+    deliverer = Deliverer(db, [transport], clock=clock)
+
+    batch = asyncio.create_task(deliverer.run_once())
+    for _ in range(500):  # B is not held up by A's slow first message
+        if len([t for t in transport.texts if t.startswith("B")]) == 5:
+            break
+        await asyncio.sleep(0.01)
+    assert transport.texts == ["A0", "B0", "B1", "B2", "B3", "B4"]
+    transport.gate.set()
+    assert await batch == 10
+    assert [t for t in transport.texts if t.startswith("A")] == [f"A{i}" for i in range(5)]
+
+
+async def test_rate_limit_is_honoured_and_pauses_the_chat(db: Database, clock: Clock) -> None:
+    group, other = await make_group(db, clock), await make_group(db, clock, "other")
+    await enqueue(db, clock, group, "first")
+    await enqueue(db, clock, other, "elsewhere")
+    transport = FakeTransport()
+    transport.script["first"] = [Sent.rate_limited(5)]
+    deliverer = Deliverer(db, [transport], clock=clock)
+    start = clock.now
+
+    assert await deliverer.run_once() == 2
+    row = (await by_text(db))["first"]
+    assert (row.status, row.next_attempt_at, row.lease_until) == (
+        "pending",
+        start + timedelta(seconds=5),
+        None,
+    )
+    assert row.attempts == 0 and row.last_error == "rate limited"
+    assert (await by_text(db))["elsewhere"].status == "sent"
+
+    await enqueue(db, clock, group, "second")  # due now, but its chat is paused
+    clock.advance(seconds=4.9)
+    await deliverer.run_once()
+    assert transport.texts == ["first", "elsewhere"]
+    assert (await by_text(db))["second"].next_attempt_at == start + timedelta(seconds=5)
+
+    clock.advance(seconds=0.1)
+    assert await deliverer.run_once() == 2
+    assert transport.texts == ["first", "elsewhere", "first", "second"]
+    assert {r.status for r in await rows(db)} == {"sent"}
+
+
+async def test_server_error_retried_with_backoff_then_sent(db: Database, clock: Clock) -> None:
+    group = await make_group(db, clock)
+    await enqueue(db, clock, group, "hi")
+    transport = FakeTransport()
+    transport.script["hi"] = [Sent.server_error("503"), Sent.server_error("502")]
+    deliverer = Deliverer(db, [transport], clock=clock, base_backoff=1.0)
+
+    for attempt, backoff in ((1, 1.0), (2, 2.0)):
+        start = clock.now
+        assert await deliverer.run_once() == 1
+        [row] = await rows(db)
+        assert (row.status, row.attempts) == ("pending", attempt)
+        assert start + timedelta(seconds=backoff) <= row.next_attempt_at
+        assert row.next_attempt_at <= start + timedelta(seconds=backoff * 1.1)
+        assert await deliverer.run_once() == 0  # not before its time
+        assert len(transport.calls) == attempt
+        clock.advance(seconds=backoff * 1.1)
+    assert await deliverer.run_once() == 1
+    [row] = await rows(db)
+    assert (row.status, row.attempts, row.last_error) == ("sent", 3, None)
+
+
+async def test_failed_after_max_attempts(
+    db: Database, clock: Clock, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING, logger="referral_bot.delivery")
+    group = await make_group(db, clock)
+    await enqueue(db, clock, group, "hi")
+    transport = FakeTransport()
+    transport.script["hi"] = [Sent.server_error("503")] * 10
+    deliverer = Deliverer(db, [transport], clock=clock, max_attempts=3, max_backoff=2.0)
+
+    for _ in range(6):
+        await deliverer.run_once()
+        clock.advance(seconds=10)
+    [row] = await rows(db)
+    assert (row.status, row.attempts, row.last_error) == ("failed", 3, "503")
+    assert len(transport.calls) == 3
+    [final] = [r for r in caplog.records if r.levelno == logging.ERROR]
+    assert f"outbox {row.id} platform=fake outcome=server_error status=failed" in final.getMessage()
+
+
+async def test_unreachable_is_failed_and_never_retried(db: Database, clock: Clock) -> None:
+    group = await make_group(db, clock)
+    await enqueue(db, clock, group, "hi", recipient="U9")
+    transport = FakeTransport()
+    transport.script["hi"] = [Sent.unreachable("account_inactive")]
+    deliverer = Deliverer(db, [transport], clock=clock)
+
+    assert await deliverer.run_once() == 1
+    clock.advance(hours=1)
+    assert await deliverer.run_once() == 0
+    [row] = await rows(db)
+    assert (row.status, row.attempts, row.last_error) == ("failed", 1, "account_inactive")
+    assert len(transport.calls) == 1
+
+
+async def test_transport_exception_retried_and_text_never_logged(
+    db: Database, clock: Clock, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="referral_bot.delivery")
+    group = await make_group(db, clock)
+    await enqueue(db, clock, group, PHONE, recipient="U1")
+    transport = FakeTransport()
+    transport.script[PHONE] = [RuntimeError(f"cannot post {PHONE!r}")]
+    deliverer = Deliverer(db, [transport], clock=clock)
+
+    assert await deliverer.run_once() == 1
+    [row] = await rows(db)
+    assert (row.status, row.attempts) == ("pending", 1)
+    assert row.last_error is not None and row.last_error.startswith("RuntimeError at ")
+    assert "555" not in row.last_error
+    [record] = caplog.records
+    assert f"outbox {row.id} platform=fake outcome=server_error" in record.getMessage()
+    assert record.exc_info is None
+    assert "555" not in caplog.text and "Dana" not in caplog.text
+
+    clock.advance(seconds=2)
+    assert await deliverer.run_once() == 1
+    assert (await rows(db))[0].status == "sent"
+
+
+async def test_undecodable_payload_is_failed(db: Database, clock: Clock) -> None:
+    group = await make_group(db, clock)
+    await enqueue(db, clock, group, "hi")
+    async with db.transaction() as session:
+        row = (await session.exec(select(OutboxMessage))).one()
+        row.payload = "{not json"
+        session.add(row)
+    transport = FakeTransport()
+    assert await Deliverer(db, [transport], clock=clock).run_once() == 1
+    [row] = await rows(db)
+    assert (row.status, row.last_error) == ("failed", "bad payload: JSONDecodeError")
+    assert transport.calls == []
+
+
+async def test_two_instances_never_send_a_row_twice(db: Database, clock: Clock) -> None:
+    groups = [await make_group(db, clock, f"chat{i}") for i in range(8)]
+    for i in range(5):
+        for group in groups:
+            await enqueue(db, clock, group, f"{group.chat_id}-{i}")
+    other_db = Database(db.url)  # a second instance: its own engine and pool
+    try:
+        first, second = FakeTransport(), FakeTransport()
+        first.rendezvous = second.rendezvous = asyncio.Barrier(2)  # both hold leases at once
+        instances = [Deliverer(db, [first], clock=clock, batch=4),
+                     Deliverer(other_db, [second], clock=clock, batch=4)]  # fmt: skip
+
+        async def work(deliverer: Deliverer) -> None:
+            for _ in range(200):
+                if not await deliverer.run_once():
+                    async with db.transaction() as session:
+                        if not await outbox.pending_count(session):
+                            return
+                    await asyncio.sleep(0.005)
+
+        await asyncio.gather(*(work(d) for d in instances))
+    finally:
+        await other_db.dispose()
+    ids = [m.id for m in first.calls + second.calls]
+    assert len(ids) == 40 and len(set(ids)) == 40
+    assert first.calls and second.calls
+    assert {(r.status, r.attempts) for r in await rows(db)} == {("sent", 1)}
+
+
+async def test_rows_leased_by_a_dead_instance_are_sent_after_the_lease(
+    db: Database, clock: Clock
+) -> None:
+    group = await make_group(db, clock)
+    await enqueue(db, clock, group, "a", "b", "c")
+    lease = timedelta(seconds=60)
+    async with db.transaction() as session:  # the instance that dies holding the lease
+        claimed = await outbox.claim(session, ["fake"], clock.now, lease, 10)
+    transport = FakeTransport()
+    survivor = Deliverer(db, [transport], clock=clock, lease=lease)
+
+    assert await survivor.run_once() == 0
+    clock.advance(seconds=61)
+    assert await survivor.run_once() == 3
+    assert transport.texts == ["a", "b", "c"]
+    async with db.transaction() as session:  # the dead one comes back: it cannot undo that
+        zombie = claimed[0]
+        assert zombie.id is not None
+        undone = await outbox.settle(
+            session, zombie.id, status="pending", now=clock.now, retry_at=clock.now,
+            lease_until=zombie.lease_until,
+        )  # fmt: skip
+    assert not undone
+    assert {r.status for r in await rows(db)} == {"sent"}
+
+
+async def test_a_batch_cancelled_mid_send_loses_nothing(db: Database, clock: Clock) -> None:
+    group = await make_group(db, clock)
+    await enqueue(db, clock, group, "a", "b")
+    hung = FakeTransport()
+    hung.blocked = {"a"}
+    batch = asyncio.create_task(Deliverer(db, [hung], clock=clock).run_once())
+    await hung.started.wait()
+    batch.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await batch
+    assert {(r.status, r.lease_until is not None) for r in await rows(db)} == {("pending", True)}
+
+    clock.advance(seconds=61)
+    transport = FakeTransport()
+    assert await Deliverer(db, [transport], clock=clock).run_once() == 2
+    assert transport.texts == ["a", "b"]
+
+
+async def test_run_stops_promptly_and_finishes_the_batch(db: Database, clock: Clock) -> None:
+    group, other = await make_group(db, clock, "A"), await make_group(db, clock, "B")
+    await enqueue(db, clock, group, "A0", "A1")
+    await enqueue(db, clock, other, "B0")
+    transport = FakeTransport(interval=10.0)  # A1 would wait 10s for its slot
+    transport.blocked = {"A0"}
+    stop = asyncio.Event()
+    runner = asyncio.create_task(Deliverer(db, [transport], clock=clock).run(stop, idle=30))
+    await transport.started.wait()
+    stop.set()
+    transport.gate.set()
+    await asyncio.wait_for(runner, timeout=5)
+    state = await by_text(db)
+    assert (state["A0"].status, state["B0"].status) == ("sent", "sent")
+    assert (state["A1"].status, state["A1"].lease_until, state["A1"].attempts) == (
+        "pending",
+        None,
+        0,
+    )
+
+
+async def test_wake_sends_promptly_and_stop_ends_the_idle_wait(db: Database, clock: Clock) -> None:
+    group = await make_group(db, clock)
+    transport = FakeTransport()
+    deliverer = Deliverer(db, [transport], clock=clock)
+    stop = asyncio.Event()
+    runner = asyncio.create_task(deliverer.run(stop, idle=30))
+    await asyncio.sleep(0.05)  # now idle for up to 30s
+    await enqueue(db, clock, group, "dm")
+    deliverer.wake()
+    await asyncio.wait_for(transport.started.wait(), timeout=5)
+    stop.set()
+    await asyncio.wait_for(runner, timeout=5)
+    assert (await rows(db))[0].status == "sent"
+
+
+async def test_console_transport_format(db: Database, clock: Clock) -> None:
+    group = await make_group(db, clock, "chapter", platform="console")
+    reply = to_group("Leaderboard", Section("Top givers", ("1. Ann 3", "2. Bob 1")))
+    async with db.transaction() as session:
+        outbox.enqueue(session, group, reply.to_json(), clock.now)
+        button = to_member(1, "Thanks?", buttons=(Button("Say thanks", "/thanks <@U2>"),))
+        outbox.enqueue(session, group, button.to_json(), clock.now, recipient_user_id="U1")
+    stream = io.StringIO()
+    assert await Deliverer(db, [ConsoleTransport(stream)], clock=clock).run_once() == 2
+    assert stream.getvalue() == (
+        "[group chapter] Leaderboard\nTop givers\n  1. Ann 3\n  2. Bob 1\n"
+        "[to U1 privately] Thanks?\n[Button Say thanks -> /thanks <@U2>]\n"
+    )
