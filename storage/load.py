@@ -1,0 +1,193 @@
+"""The ledger in: load a JSON export (format version 1) into an empty database.
+
+The ids are kept as given, so an export after the import gives the same
+document. Rows go in with Core `insert(table)` executemany, 5,000 at a time,
+all in one transaction: a refusal half-way leaves the database empty.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import func, insert, select, text, update
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.actions.roster import classification_key
+from storage.clock import utcnow
+from storage.database import Database
+from storage.export import CHUNK, FORMAT, LISTS, SETTINGS, VERSION, iso, table
+from storage.tables import Group
+
+SQLITE_CACHE_KIB = -262_144  # PRAGMA cache_size during an import: up to 256 MiB
+
+
+class ImportRefused(Exception):
+    """The document cannot be imported; str() says why, for the operator."""
+
+
+def _check(value: Any, *kinds: type) -> Any:
+    if not isinstance(value, kinds):
+        raise ValueError(f"{value!r} is not {' or '.join(k.__name__ for k in kinds)}")
+    return value
+
+
+def _int(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise ValueError(f"{value!r} is not an id or a number")
+    return int(value)
+
+
+def _opt_int(value: Any) -> int | None:
+    return None if value is None else _int(value)
+
+
+def _str(value: Any) -> str:
+    return str(_check(value, str))
+
+
+def _opt(value: Any) -> str | None:
+    return None if value is None else _str(value)
+
+
+def _bool(value: Any) -> bool:
+    return bool(_check(value, bool))
+
+
+def _time(value: Any) -> datetime:
+    moment = datetime.fromisoformat(_str(value))
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def _money(value: Any) -> Decimal | None:
+    amount = None if value is None else Decimal(_str(value))
+    if amount is not None and not amount.is_finite():
+        raise ValueError(f"{value!r} is not an amount")
+    return amount
+
+
+def _group(x: dict[str, Any]) -> dict[str, Any]:
+    settings = _check(x.get("settings") or {}, dict)
+    return {
+        "id": _int(x["id"]), "name": _str(x["name"]), "platform": _str(x["platform"]),
+        "chat_id": _str(x["chat_id"]), "workspace_id": _opt(x["workspace_id"]) or "",
+        "timezone": _str(x["timezone"]), "currency": _str(x["currency"]),
+        "created_at": _time(x.get("created_at") or iso(utcnow())),
+        **{key: _check(settings[key], *kinds) if key in settings
+           else Group.model_fields[key].get_default() for key, kinds in SETTINGS.items()},
+    }  # fmt: skip
+
+
+def _member(x: dict[str, Any]) -> dict[str, Any]:
+    classification = _opt(x["classification"])
+    return {
+        "id": _int(x["id"]), "group_id": _int(x["group_id"]),
+        "platform_user_id": _str(x["platform_user_id"]), "name": _str(x["name"]),
+        "business": _opt(x["business"]), "classification": classification,
+        "classification_key": classification_key(classification) if classification else None,
+        "role": _str(x["role"]), "joined_at": _time(x["joined_at"]),
+        "username": _opt(x.get("username")), "ask": _opt(x.get("ask")),
+    }  # fmt: skip
+
+
+_ROWS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
+    "groups": _group,
+    "members": _member,
+    "referrals": lambda x: {
+        "id": _int(x["id"]), "group_id": _int(x["group_id"]), "number": _int(x["number"]),
+        "giver_id": _int(x["giver_id"]), "receiver_id": _int(x["receiver_id"]),
+        "prospect": _str(x["prospect"]), "temperature": _opt(x["temperature"]),
+        "inside": _bool(x["inside"]), "status": _str(x["status"]),
+        "created_at": _time(x["created_at"]), "voided": _bool(x["voided"]),
+        "updated_at": _time(x.get("updated_at") or x["created_at"]),
+    },
+    "thanks": lambda x: {
+        "id": _int(x["id"]), "group_id": _int(x["group_id"]), "from_id": _int(x["from_id"]),
+        "to_id": _int(x["to_id"]), "amount": _money(x["amount"]),
+        "currency": _str(x["currency"]), "note": _opt(x["note"]),
+        "referral_id": _opt_int(x["referral_id"]), "created_at": _time(x["created_at"]),
+        "voided": _bool(x["voided"]),
+    },
+    "one_to_ones": lambda x: {
+        "id": _int(x["id"]), "group_id": _int(x["group_id"]),
+        "member_a_id": _int(_check(x["member_ids"], list)[0]),
+        "member_b_id": _int(x["member_ids"][1]), "note": _opt(x["note"]),
+        "created_at": _time(x["created_at"]), "voided": _bool(x["voided"]),
+    },
+    "visitors": lambda x: {
+        "id": _int(x["id"]), "group_id": _int(x["group_id"]), "host_id": _int(x["host_id"]),
+        "name": _str(x["name"]), "business": _opt(x["business"]),
+        "created_at": _time(x["created_at"]), "voided": _bool(x["voided"]),
+    },
+}  # fmt: skip
+
+
+def _row(name: str, index: int, item: Any) -> dict[str, Any]:
+    where = f'"{name}" item {index}'
+    try:
+        return _ROWS[name](_check(item, dict))
+    except KeyError as error:
+        raise ImportRefused(f"{where} has no key {error}.") from error
+    except (ValueError, TypeError, IndexError, ArithmeticError) as error:
+        raise ImportRefused(f"{where} is not valid: {error}.") from error
+
+
+def _lists(document: Any) -> dict[str, list[Any]]:
+    if not isinstance(document, dict) or document.get("format") != FORMAT:
+        raise ImportRefused(f'This is not a referral-bot export (its "format" is not "{FORMAT}").')
+    if document.get("version") != VERSION:
+        raise ImportRefused(f"This export has format version {document.get('version')!r}; "
+                            f"this referral-bot reads version {VERSION} only.")  # fmt: skip
+    for name in LISTS:
+        if not isinstance(document.get(name), list):
+            raise ImportRefused(f'The document has no "{name}" list.')
+    return {name: document[name] for name in LISTS}
+
+
+async def import_document(db: Database, document: dict[str, Any]) -> dict[str, int]:
+    """Load a JSON export into an empty database, ids as given; the rows per list."""
+    lists = _lists(document)
+    async with db.transaction() as session:
+        conn = await session.connection()
+        for name in LISTS:
+            if (await conn.execute(select(table(name).c.id).limit(1))).first() is not None:
+                raise ImportRefused(f"The database already holds {name}: import only into an "
+                                    "empty database (a new DATABASE_URL).")  # fmt: skip
+        cache = None
+        if db.is_sqlite:  # room for the indexes while they grow (the default is 2 MiB)
+            cache = int((await conn.exec_driver_sql("PRAGMA cache_size")).scalar_one())
+            await conn.exec_driver_sql(f"PRAGMA cache_size = {SQLITE_CACHE_KIB}")
+        try:
+            for name, items in lists.items():
+                for start in range(0, len(items), CHUNK):
+                    rows = [_row(name, start + i, item)
+                            for i, item in enumerate(items[start : start + CHUNK])]  # fmt: skip
+                    await conn.execute(insert(table(name)), rows)
+            await _continue_after(conn, db.is_sqlite)
+        except DBAPIError as error:
+            raise ImportRefused(f"The database refused the document: {error.orig}") from error
+        finally:
+            if cache is not None:
+                await conn.exec_driver_sql(f"PRAGMA cache_size = {cache}")
+    return {name: len(items) for name, items in lists.items()}
+
+
+async def _continue_after(conn: AsyncConnection, is_sqlite: bool) -> None:
+    """Referral numbers and ids continue after the imported ones."""
+    groups, referrals = table("groups"), table("referrals")
+    highest = (
+        select(func.coalesce(func.max(referrals.c.number), 0) + 1)
+        .where(referrals.c.group_id == groups.c.id)
+        .scalar_subquery()
+    )
+    await conn.execute(update(groups).values(next_referral_number=highest))
+    if is_sqlite:  # a rowid table continues after its highest id by itself
+        return
+    for name in LISTS:
+        await conn.execute(text(
+            f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), "
+            f"COALESCE(MAX(id), 1), MAX(id) IS NOT NULL) FROM {name}"
+        ))  # fmt: skip
