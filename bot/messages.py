@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol
 
 
 class Platform(StrEnum):
@@ -94,6 +94,7 @@ class Reply:
     sections: tuple[Section, ...] = ()
     buttons: tuple[Button, ...] = ()
     member_id: int | None = None  # the recipient when audience is MEMBER
+    recipient_user_id: str | None = None  # their platform user id
     image: bytes | None = None
     image_name: str | None = None
 
@@ -108,6 +109,7 @@ class Reply:
                 for b in self.buttons
             ],
             "member_id": self.member_id,
+            "recipient_user_id": self.recipient_user_id,
         }
 
     @classmethod
@@ -119,6 +121,7 @@ class Reply:
             sections=tuple(Section(s["title"], tuple(s["lines"])) for s in data["sections"]),
             buttons=tuple(Button(**b) for b in data["buttons"]),
             member_id=data.get("member_id"),
+            recipient_user_id=data.get("recipient_user_id"),
         )
 
 
@@ -132,8 +135,21 @@ def to_group(text: str, *sections: Section, image: bytes | None = None) -> Reply
     return Reply(Audience.GROUP, text, tuple(sections), image=image)
 
 
+class Recipient(Protocol):
+    """A member as far as a private message needs them."""
+
+    @property
+    def id(self) -> int | None: ...
+
+    @property
+    def platform_user_id(self) -> str: ...
+
+
 def to_member(
-    member_id: int, text: str, *sections: Section, buttons: tuple[Button, ...] = ()
+    member: Recipient, text: str, *sections: Section, buttons: tuple[Button, ...] = ()
 ) -> Reply:
     """A private message to one member."""
-    return Reply(Audience.MEMBER, text, tuple(sections), buttons, member_id=member_id)
+    return Reply(
+        Audience.MEMBER, text, tuple(sections), buttons,
+        member_id=member.id, recipient_user_id=member.platform_user_id,
+    )  # fmt: skip

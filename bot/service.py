@@ -24,6 +24,7 @@ from bot.messages import Audience, Incoming, Reply, to_sender
 from storage import directory, outbox
 from storage.clock import utcnow
 from storage.database import Database
+from storage.directory import delivered
 from storage.tables import Delivery, Group, Member
 
 log = logging.getLogger("referral_bot.core")
@@ -85,17 +86,17 @@ class Core:
 
     async def _stored_answer(self, incoming: Incoming) -> list[Reply]:
         async with self.db.transaction() as session:
-            stored = await session.get(Delivery, self._key(incoming))
+            stored = await delivered(session, self._key(incoming))
         if stored is None:  # not a duplicate after all: a rare race on a unique key
             return [to_sender("That clashed with another change at the same moment; try again.")]
-        return [Reply.from_json(r) for r in json.loads(stored.answer)]
+        return [Reply.from_json(r) for r in json.loads(stored)]
 
     async def _handle(self, incoming: Incoming) -> tuple[list[Reply], str]:
         async with self.db.transaction() as session:
             key = self._key(incoming)
-            stored = await session.get(Delivery, key)
+            stored = await delivered(session, key)
             if stored is not None:
-                return [Reply.from_json(r) for r in json.loads(stored.answer)], "redelivered"
+                return [Reply.from_json(r) for r in json.loads(stored)], "redelivered"
             group = await self._find_group(session, incoming)
             currency = group.currency if group else self.defaults.currency
             try:
@@ -105,9 +106,6 @@ class Core:
             if isinstance(command, actions.RECORDS_NOTHING):
                 return await actions.run(None, command), "ok"  # type: ignore[arg-type]
             now = self.clock()
-            delivery = Delivery(key=key, created_at=now, answer="[]")
-            session.add(delivery)
-            await session.flush()  # claim the delivery id before anything else
             group = group or await self._create_group(session, incoming, now)
             member = await self._sender(session, group, incoming, now)
             ctx = Context(session, group, member, incoming, now)
@@ -116,9 +114,16 @@ class Core:
             except Refusal as refusal:
                 raise _Answer("refused", str(refusal)) from refusal
             direct = [r for r in replies if r.audience is Audience.SENDER]
-            await self._enqueue(session, group, [r for r in replies if r not in direct], now)
-            delivery.answer = json.dumps([r.to_json() for r in direct])
-            session.add(delivery)
+            later = [
+                outbox.Message(r.to_json(), r.recipient_user_id, r.image)
+                for r in replies
+                if r.audience is not Audience.SENDER
+            ]
+            await outbox.enqueue(session, group, later, now)
+            # Recorded with the entry: a concurrent duplicate fails here on the key and
+            # rolls back whole; a later redelivery finds it above.
+            answer = json.dumps([r.to_json() for r in direct])
+            session.add(Delivery(key=key, created_at=now, answer=answer))
             return direct, "ok"
 
     async def _find_group(self, session: AsyncSession, incoming: Incoming) -> Group | None:
@@ -165,18 +170,3 @@ class Core:
             member.name, member.username = sender.name[:200], sender.username
             session.add(member)
         return member
-
-    async def _enqueue(
-        self, session: AsyncSession, group: Group, replies: list[Reply], now: datetime
-    ) -> None:
-        for reply in replies:
-            recipient = None
-            if reply.audience is Audience.MEMBER:
-                member = await session.get(Member, reply.member_id)
-                if member is None:
-                    continue
-                recipient = member.platform_user_id
-            outbox.enqueue(
-                session, group, reply.to_json(), now, recipient_user_id=recipient,
-                image=reply.image,
-            )  # fmt: skip

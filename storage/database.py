@@ -1,10 +1,13 @@
 """The engine: one `Database` per process, SQLite (WAL) or PostgreSQL (asyncpg).
 
-Every unit of work runs in `Database.transaction()`. On SQLite a transaction
-starts with ``BEGIN IMMEDIATE`` (it takes the write lock up front, so it can
-never fail half-way with "database is locked" when a read turns into a
-write), writers in this process queue on an asyncio lock instead of spinning
-in SQLite's busy handler, and other processes wait up to the busy timeout.
+Every unit of work runs in `Database.transaction()`. On SQLite it starts
+with ``BEGIN IMMEDIATE`` (it takes the write lock up front, so it can never
+fail half-way with "database is locked" when a read turns into a write),
+writers in this process queue on an asyncio lock instead of spinning in
+SQLite's busy handler, and other processes wait up to the busy timeout.
+Statements run inline on the loop (`storage.sqlite_inline`), so a unit of
+work never yields while it holds the lock; other users of the engine begin
+deferred transactions, which in WAL mode never wait for a writer.
 """
 
 from __future__ import annotations
@@ -19,7 +22,10 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage import sqlite_inline
+
 BUSY_TIMEOUT_MS = 30_000
+IMMEDIATE = "referral_bot_begin_immediate"
 
 
 def async_url(url: str) -> str:
@@ -46,7 +52,8 @@ def _sqlite_setup(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        immediate = connection.get_execution_options().get(IMMEDIATE, False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
 class Database:
@@ -56,14 +63,20 @@ class Database:
         self.url = async_url(url)
         self.is_sqlite = self.url.startswith("sqlite")
         kwargs: dict[str, Any] = {"echo": echo}
-        if not self.is_sqlite:
+        if self.is_sqlite:
+            path = make_url(self.url).database or ":memory:"
+            kwargs.update(async_creator=sqlite_inline.creator(path))
+        else:
             kwargs.update(pool_size=10, max_overflow=20, pool_pre_ping=True)
         self.engine = create_async_engine(self.url, **kwargs)
         if self.is_sqlite:
             _sqlite_setup(self.engine)
-        self._sessions = async_sessionmaker(
-            self.engine, class_=AsyncSession, expire_on_commit=False
+        # Our units of work take SQLite's write lock up front; other users of the engine
+        # (slack_sdk's stores, health checks, exports) begin deferred and only read.
+        writer = (
+            self.engine.execution_options(**{IMMEDIATE: True}) if self.is_sqlite else self.engine
         )
+        self._sessions = async_sessionmaker(writer, class_=AsyncSession, expire_on_commit=False)
         self._write_lock = asyncio.Lock() if self.is_sqlite else None
 
     @contextlib.asynccontextmanager

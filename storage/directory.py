@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import cache
 from typing import Any
 
-from sqlalchemy import func, or_, update
+from sqlalchemy import bindparam, func, or_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.tables import Group, Member
+from storage.tables import Delivery, Group, Member
 
 
 async def insert_ignore(session: AsyncSession, model: type[Any], values: dict[str, Any]) -> bool:
@@ -20,17 +21,47 @@ async def insert_ignore(session: AsyncSession, model: type[Any], values: dict[st
     """
     dialect = session.bind.dialect.name if session.bind else "sqlite"
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    result = await session.execute(insert(model).values(**values).on_conflict_do_nothing())
+    result = await session.exec(insert(model).values(**values).on_conflict_do_nothing())
     return bool(getattr(result, "rowcount", 0))
+
+
+@cache
+def _group_by_chat() -> Any:
+    return select(Group).where(
+        col(Group.platform) == bindparam("platform"),
+        col(Group.workspace_id) == bindparam("workspace_id"),
+        col(Group.chat_id) == bindparam("chat_id"),
+    )
+
+
+@cache
+def _member_by_user() -> Any:
+    return select(Member).where(
+        col(Member.group_id) == bindparam("group_id"),
+        col(Member.platform_user_id) == bindparam("user_id"),
+    )
+
+
+@cache
+def _members_by_name() -> Any:
+    name: Any = bindparam("name")
+    return select(Member).where(
+        col(Member.group_id) == bindparam("group_id"),
+        or_(
+            func.lower(Member.username) == name,
+            func.lower(Member.platform_user_id) == name,
+            func.lower(Member.name) == name,
+        ),
+    )
 
 
 async def find_group(
     session: AsyncSession, platform: str, workspace_id: str, chat_id: str
 ) -> Group | None:
-    statement = select(Group).where(
-        Group.platform == platform, Group.workspace_id == workspace_id, Group.chat_id == chat_id
-    )
-    return (await session.exec(statement)).first()
+    """The group bound to this chat (statements are built once: this is the hot path)."""
+    params = {"platform": platform, "workspace_id": workspace_id, "chat_id": chat_id}
+    group: Group | None = (await session.exec(_group_by_chat(), params=params)).first()
+    return group
 
 
 async def ensure_group(session: AsyncSession, values: dict[str, Any]) -> tuple[Group, bool]:
@@ -55,10 +86,9 @@ async def groups_of_user(
 
 
 async def find_member(session: AsyncSession, group_id: int, user_id: str) -> Member | None:
-    statement = select(Member).where(
-        Member.group_id == group_id, Member.platform_user_id == user_id
-    )
-    return (await session.exec(statement)).first()
+    params = {"group_id": group_id, "user_id": user_id}
+    member: Member | None = (await session.exec(_member_by_user(), params=params)).first()
+    return member
 
 
 async def ensure_member(session: AsyncSession, values: dict[str, Any]) -> Member:
@@ -71,16 +101,9 @@ async def ensure_member(session: AsyncSession, values: dict[str, Any]) -> Member
 
 async def members_named(session: AsyncSession, group_id: int, name: str) -> Sequence[Member]:
     """Members whose username, platform id or display name is `name` (any case)."""
-    lowered = name.lower()
-    statement = select(Member).where(
-        Member.group_id == group_id,
-        or_(
-            func.lower(Member.username) == lowered,
-            func.lower(Member.platform_user_id) == lowered,
-            func.lower(Member.name) == lowered,
-        ),
-    )
-    return (await session.exec(statement)).all()
+    params = {"group_id": group_id, "name": name.lower()}
+    members: Sequence[Member] = (await session.exec(_members_by_name(), params=params)).all()
+    return members
 
 
 async def member_count(session: AsyncSession, group_id: int) -> int:
@@ -106,4 +129,15 @@ async def take_referral_number(session: AsyncSession, group_id: int) -> int:
         .values(next_referral_number=col(Group.next_referral_number) + 1)
         .returning(col(Group.next_referral_number))
     )
-    return int((await session.execute(statement)).scalar_one()) - 1
+    return int((await session.exec(statement)).scalar_one()) - 1
+
+
+@cache
+def _delivery_answer() -> Any:
+    return select(Delivery.answer).where(col(Delivery.key) == bindparam("key"))
+
+
+async def delivered(session: AsyncSession, key: str) -> str | None:
+    """The stored answer (JSON) of a delivery already handled, or None."""
+    answer: str | None = (await session.exec(_delivery_answer(), params={"key": key})).first()
+    return answer

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import false, literal, select, union_all
-from sqlmodel import col
+from sqlalchemy import false, literal, union_all
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.tables import OneToOne, Referral, Thanks, Visitor
@@ -37,7 +37,7 @@ async def latest_by(
     ]
     latest = union_all(*parts).subquery()
     statement = select(latest.c.kind, latest.c.id).order_by(latest.c.at.desc(), latest.c.id.desc())
-    row = (await session.execute(statement.limit(1))).first()
+    row = (await session.exec(statement.limit(1))).first()
     if row is None:
         return None
     kind, entry_id = row
@@ -51,6 +51,6 @@ async def find_entry(session: AsyncSession, group_id: int, kind: str, number: in
         statement = select(Referral).where(
             col(Referral.group_id) == group_id, col(Referral.number) == number
         )
-        return (await session.execute(statement)).scalars().first()
+        return (await session.exec(statement)).first()
     entry = await session.get(model, number)
     return entry if entry is not None and entry.group_id == group_id else None

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, update
+from sqlalchemy import func, insert, or_, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -16,22 +17,31 @@ from storage.tables import Group, OutboxMessage
 PENDING, SENT, FAILED = "pending", "sent", "failed"
 
 
-def enqueue(
-    session: AsyncSession,
-    group: Group,
-    payload: dict[str, Any],
-    now: datetime,
-    *,
-    recipient_user_id: str | None = None,
-    image: bytes | None = None,
+@dataclass(frozen=True)
+class Message:
+    """One message to queue: for the group's chat, or privately for `recipient_user_id`."""
+
+    payload: dict[str, Any]
+    recipient_user_id: str | None = None
+    image: bytes | None = None
+
+
+async def enqueue(
+    session: AsyncSession, group: Group, messages: Sequence[Message], now: datetime
 ) -> None:
-    """Add a message to send to the group's chat, or privately to `recipient_user_id`."""
-    assert group.id is not None
-    session.add(OutboxMessage(
+    """Queue messages for the group's platform, in one INSERT, in the caller's transaction."""
+    if not messages:
+        return
+    common = dict(
         group_id=group.id, platform=group.platform, workspace_id=group.workspace_id,
-        chat_id=group.chat_id, recipient_user_id=recipient_user_id, payload=json.dumps(payload),
-        image=image, next_attempt_at=now, created_at=now,
-    ))  # fmt: skip
+        chat_id=group.chat_id, status=PENDING, attempts=0, next_attempt_at=now, created_at=now,
+    )  # fmt: skip
+    rows = [
+        {**common, "recipient_user_id": m.recipient_user_id}
+        | {"payload": json.dumps(m.payload), "image": m.image}
+        for m in messages
+    ]
+    await session.exec(insert(OutboxMessage), params=rows)
 
 
 async def claim(

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
+from functools import cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, false, func, literal, or_, select, true, union_all
+from sqlalchemy import ColumnElement, bindparam, false, func, literal, select, union_all
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -28,50 +29,58 @@ class Totals:
     visitors: int = 0
 
 
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _live(model: Any) -> list[ColumnElement[bool]]:
+    """Not voided, and created in [:start, :end)."""
+    created = col(model.created_at)
+    return [col(model.voided) == false(), created >= bindparam("start"), created < bindparam("end")]
+
+
+def _count(model: Any, column: Any) -> Any:
+    where = [column == bindparam("member_id"), *_live(model)]
+    return select(func.count()).select_from(model).where(*where).scalar_subquery()
+
+
+@cache
+def _counts() -> Any:
+    """One statement, built once: every count of a member's balance."""
+    return select(
+        _count(Referral, col(Referral.giver_id)),
+        _count(Referral, col(Referral.receiver_id)),
+        _count(OneToOne, col(OneToOne.member_a_id)) + _count(OneToOne, col(OneToOne.member_b_id)),
+        _count(Visitor, col(Visitor.host_id)),
+    )
+
+
+@cache
+def _amounts() -> Any:
+    """Closed business credited to a member and thanked by them, per currency."""
+
+    def side(direction: str, column: Any) -> Any:
+        total = func.sum(col(Thanks.amount), type_=Money)
+        where = [column == bindparam("member_id"), col(Thanks.amount).is_not(None), *_live(Thanks)]
+        return (
+            select(literal(direction), col(Thanks.currency), total)
+            .where(*where)
+            .group_by(col(Thanks.currency))
+        )
+
+    return union_all(side("credited", col(Thanks.to_id)), side("thanked", col(Thanks.from_id)))
+
+
 async def totals(
     session: AsyncSession, member_id: int, start: datetime | None, end: datetime
 ) -> Totals:
     """A member's balance between `start` (None: the beginning) and `end`."""
-
-    def count(model: Any, *where: ColumnElement[bool]) -> Any:
-        return (
-            select(func.count())
-            .select_from(model)
-            .where(*_live(model, start, end), *where)
-            .scalar_subquery()
-        )
-
-    a_side, b_side = col(OneToOne.member_a_id), col(OneToOne.member_b_id)
-    counts = select(
-        count(Referral, col(Referral.giver_id) == member_id),
-        count(Referral, col(Referral.receiver_id) == member_id),
-        count(OneToOne, or_(a_side == member_id, b_side == member_id)),
-        count(Visitor, col(Visitor.host_id) == member_id),
-    )
-    given, received, one_to_ones, visitors = (await session.execute(counts)).one()
+    conn = await session.connection()
+    params = {"member_id": member_id, "start": start or EPOCH, "end": end}
+    given, received, one_to_ones, visitors = (await conn.execute(_counts(), params)).one()
     result = Totals(int(given), int(received), one_to_ones=int(one_to_ones), visitors=int(visitors))
-
-    def amounts(direction: str, column: Any) -> Any:
-        total = func.sum(col(Thanks.amount), type_=Money)
-        return (
-            select(literal(direction), col(Thanks.currency), total)
-            .where(column == member_id, col(Thanks.amount).is_not(None), *_live(Thanks, start, end))
-            .group_by(col(Thanks.currency))
-        )
-
-    rows = await session.execute(
-        union_all(amounts("credited", Thanks.to_id), amounts("thanked", Thanks.from_id))
-    )
-    for direction, currency, total in rows:
+    for direction, currency, total in await conn.execute(_amounts(), params):
         getattr(result, direction)[currency] = Decimal(total)
     return result
-
-
-def _live(model: Any, start: datetime | None, end: datetime) -> list[ColumnElement[bool]]:
-    """Not voided, and created in [start, end)."""
-    created = col(model.created_at)
-    since = created >= start if start is not None else true()
-    return [col(model.voided) == false(), since, created < end]
 
 
 @dataclass
@@ -85,41 +94,51 @@ class Standing:
     one_to_ones: int = 0
 
 
-async def leaderboard(
-    session: AsyncSession, group_id: int, currency: str, start: datetime | None, end: datetime
-) -> list[Standing]:
-    """Every member with activity in the window, best first."""
-    lines: dict[int, dict[str, Any]] = defaultdict(dict)
+@cache
+def _board() -> tuple[Any, Any, Any]:
+    """The leaderboard's three statements, built once."""
 
     def window(model: Any) -> list[ColumnElement[bool]]:
-        return [col(model.group_id) == group_id, *_live(model, start, end)]
+        return [col(model.group_id) == bindparam("group_id"), *_live(model)]
 
     giver = col(Referral.giver_id)
     given = select(giver, func.count()).where(*window(Referral)).group_by(giver)
-    for member_id, number in await session.execute(given):
-        lines[member_id]["given"] = int(number)
     receiver = col(Thanks.to_id)
     credited = (
         select(receiver, func.sum(col(Thanks.amount), type_=Money))
-        .where(*window(Thanks), col(Thanks.currency) == currency)
+        .where(*window(Thanks), col(Thanks.currency) == bindparam("currency"))
         .where(col(Thanks.amount).is_not(None))
         .group_by(receiver)
     )
-    for member_id, total in await session.execute(credited):
-        lines[member_id]["credited"] = Decimal(total)
     sides = union_all(
         select(col(OneToOne.member_a_id).label("member_id")).where(*window(OneToOne)),
         select(col(OneToOne.member_b_id).label("member_id")).where(*window(OneToOne)),
     ).subquery()
     meetings = select(sides.c.member_id, func.count()).group_by(sides.c.member_id)
-    for member_id, number in await session.execute(meetings):
+    return given, credited, meetings
+
+
+async def leaderboard(
+    session: AsyncSession, group_id: int, currency: str, start: datetime | None, end: datetime
+) -> list[Standing]:
+    """Every member with activity in the window, best first."""
+    conn = await session.connection()
+    params = {"group_id": group_id, "currency": currency, "start": start or EPOCH, "end": end}
+    given, credited, meetings = _board()
+    lines: dict[int, dict[str, Any]] = defaultdict(dict)
+    for member_id, number in await conn.execute(given, params):
+        lines[member_id]["given"] = int(number)
+    for member_id, total in await conn.execute(credited, params):
+        lines[member_id]["credited"] = Decimal(total or 0)
+    for member_id, number in await conn.execute(meetings, params):
         lines[member_id]["one_to_ones"] = int(number)
     if not lines:
         return []
-    names = select(col(Member.id), col(Member.name)).where(col(Member.id).in_(list(lines)))
+    ids: Any = col(Member.id)
+    names = select(ids, col(Member.name)).where(ids.in_(list(lines)))
     standings = [
         Standing(member_id, name, **lines[member_id])
-        for member_id, name in await session.execute(names)
+        for member_id, name in await conn.execute(names)  # ids are never NULL here
     ]
     standings.sort(key=lambda s: (-s.given, -s.credited, -s.one_to_ones, s.name.lower()))
     return standings

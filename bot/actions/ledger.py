@@ -10,7 +10,7 @@ from bot.messages import Button, Reply, Section, to_group, to_member, to_sender
 from bot.money import format_money
 from bot.texts import shorten
 from storage import directory
-from storage.tables import OneToOne, Referral, Thanks, Visitor, key
+from storage.tables import Member, OneToOne, Referral, Thanks, Visitor, key
 
 _ORDER = {"open": 0, "contacted": 1, "won": 2, "lost": 2}
 
@@ -45,7 +45,7 @@ async def give_referral(ctx: Context, cmd: c.GiveReferral) -> list[Reply]:
                   "I sent them the details privately."),
         to_group(f"{ctx.member.name} passed a referral to {receiver.name}{flags}."),
         to_member(
-            receiver.id,
+            receiver,
             f"{ctx.member.name} gave you referral #{number}{flags}.",
             Section("Prospect", (cmd.prospect,)),
             buttons=status_buttons(number),
@@ -115,7 +115,9 @@ async def move_referral(ctx: Context, cmd: c.MoveReferral) -> list[Reply]:
         ]  # fmt: skip
         giver_text = f"{ctx.member.name} won your referral #{cmd.number}: {money} credited to you."
     details = Section("Prospect", (shorten(referral.prospect, 200),))
-    return [*replies, to_member(referral.giver_id, giver_text, details)]
+    giver = await ctx.session.get(Member, referral.giver_id)
+    assert giver is not None
+    return [*replies, to_member(giver, giver_text, details)]
 
 
 async def list_referrals(ctx: Context, cmd: c.ListReferrals) -> list[Reply]:
@@ -159,7 +161,7 @@ async def log_one_to_one(ctx: Context, cmd: c.LogOneToOne) -> list[Reply]:
     assert other.id is not None
     return [
         to_sender(f"One-to-one with {other.name} logged (onetoone {meeting.id})."),
-        to_member(other.id, f"{ctx.member.name} logged a one-to-one with you."),
+        to_member(other, f"{ctx.member.name} logged a one-to-one with you."),
     ]
 
 

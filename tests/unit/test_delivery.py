@@ -6,6 +6,7 @@ import asyncio
 import io
 import json
 import logging
+from dataclasses import dataclass
 from datetime import timedelta
 
 import pytest
@@ -57,6 +58,14 @@ class FakeTransport:
         return [m.reply.text for m in self.calls]
 
 
+@dataclass(frozen=True)
+class Person:
+    """A member as a private message needs them."""
+
+    id: int
+    platform_user_id: str
+
+
 async def make_group(db: Database, clock: Clock, chat_id: str = "chapter",
                      platform: str = "fake") -> Group:  # fmt: skip
     async with db.transaction() as session:
@@ -70,10 +79,15 @@ async def make_group(db: Database, clock: Clock, chat_id: str = "chapter",
 async def enqueue(db: Database, clock: Clock, group: Group, *texts: str,
                   recipient: str | None = None, image: bytes | None = None) -> None:  # fmt: skip
     async with db.transaction() as session:
-        for text in texts:
-            reply = to_member(1, text) if recipient else to_group(text)
-            outbox.enqueue(session, group, reply.to_json(), clock.now,
-                           recipient_user_id=recipient, image=image)  # fmt: skip
+        messages = [
+            outbox.Message(
+                (to_member(Person(1, recipient), text) if recipient else to_group(text)).to_json(),
+                recipient,
+                image,
+            )
+            for text in texts
+        ]
+        await outbox.enqueue(session, group, messages, clock.now)
 
 
 async def rows(db: Database) -> list[OutboxMessage]:
@@ -370,9 +384,11 @@ async def test_console_transport_format(db: Database, clock: Clock) -> None:
     group = await make_group(db, clock, "chapter", platform="console")
     reply = to_group("Leaderboard", Section("Top givers", ("1. Ann 3", "2. Bob 1")))
     async with db.transaction() as session:
-        outbox.enqueue(session, group, reply.to_json(), clock.now)
-        button = to_member(1, "Thanks?", buttons=(Button("Say thanks", "/thanks <@U2>"),))
-        outbox.enqueue(session, group, button.to_json(), clock.now, recipient_user_id="U1")
+        button = to_member(
+            Person(1, "U1"), "Thanks?", buttons=(Button("Say thanks", "/thanks <@U2>"),)
+        )
+        messages = [outbox.Message(reply.to_json()), outbox.Message(button.to_json(), "U1")]
+        await outbox.enqueue(session, group, messages, clock.now)
     stream = io.StringIO()
     assert await Deliverer(db, [ConsoleTransport(stream)], clock=clock).run_once() == 2
     assert stream.getvalue() == (
