@@ -25,7 +25,7 @@ from storage import directory, outbox
 from storage.clock import utcnow
 from storage.database import Database
 from storage.directory import delivered
-from storage.tables import Delivery, Group, Member
+from storage.tables import Group, Member
 
 log = logging.getLogger("referral_bot.core")
 
@@ -123,7 +123,7 @@ class Core:
             # Recorded with the entry: a concurrent duplicate fails here on the key and
             # rolls back whole; a later redelivery finds it above.
             answer = json.dumps([r.to_json() for r in direct])
-            session.add(Delivery(key=key, created_at=now, answer=answer))
+            await directory.record_delivery(session, key, answer, now)
             return direct, "ok"
 
     async def _find_group(self, session: AsyncSession, incoming: Incoming) -> Group | None:

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import bindparam, func, or_, update
+from sqlalchemy import bindparam, func, insert, or_, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel import col, select
+from sqlmodel import SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.tables import Delivery, Group, Member
+from storage.tables import Group, Member
 
 
 async def insert_ignore(session: AsyncSession, model: type[Any], values: dict[str, Any]) -> bool:
@@ -121,23 +122,39 @@ async def classification_holder(session: AsyncSession, group_id: int, key: str) 
     return (await session.exec(statement)).first()
 
 
+@cache
+def _next_number() -> Any:
+    groups = SQLModel.metadata.tables["groups"]
+    return (
+        update(groups)
+        .where(groups.c.id == bindparam("group_id"))
+        .values(next_referral_number=groups.c.next_referral_number + 1)
+        .returning(groups.c.next_referral_number)
+    )
+
+
 async def take_referral_number(session: AsyncSession, group_id: int) -> int:
     """The group's next referral number; the row lock serialises concurrent givers."""
-    statement = (
-        update(Group)
-        .where(col(Group.id) == group_id)
-        .values(next_referral_number=col(Group.next_referral_number) + 1)
-        .returning(col(Group.next_referral_number))
-    )
-    return int((await session.exec(statement)).scalar_one()) - 1
+    conn = await session.connection()
+    result = await conn.execute(_next_number(), {"group_id": group_id})
+    return int(result.scalar_one()) - 1
 
 
 @cache
 def _delivery_answer() -> Any:
-    return select(Delivery.answer).where(col(Delivery.key) == bindparam("key"))
+    deliveries = SQLModel.metadata.tables["deliveries"]
+    return select(deliveries.c.answer).where(deliveries.c.key == bindparam("key"))
 
 
 async def delivered(session: AsyncSession, key: str) -> str | None:
     """The stored answer (JSON) of a delivery already handled, or None."""
-    answer: str | None = (await session.exec(_delivery_answer(), params={"key": key})).first()
+    conn = await session.connection()
+    answer: str | None = (await conn.execute(_delivery_answer(), {"key": key})).scalar()
     return answer
+
+
+async def record_delivery(session: AsyncSession, key: str, answer: str, now: datetime) -> None:
+    """Remember a handled delivery and its answer (the key is unique: a duplicate fails)."""
+    deliveries = SQLModel.metadata.tables["deliveries"]
+    conn = await session.connection()
+    await conn.execute(insert(deliveries), {"key": key, "answer": answer, "created_at": now})

@@ -9,12 +9,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, insert, or_, update
-from sqlmodel import col, select
+from sqlmodel import SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.tables import Group, OutboxMessage
 
 PENDING, SENT, FAILED = "pending", "sent", "failed"
+OUTBOX = SQLModel.metadata.tables["outbox"]
 
 
 @dataclass(frozen=True)
@@ -41,7 +42,8 @@ async def enqueue(
         | {"payload": json.dumps(m.payload), "image": m.image}
         for m in messages
     ]
-    await session.exec(insert(OutboxMessage), params=rows)
+    # Core, not the ORM's bulk path: this runs for every command that notifies anyone.
+    await (await session.connection()).execute(insert(OUTBOX), rows)
 
 
 async def claim(
@@ -124,7 +126,7 @@ async def release(
 
 async def pending_count(session: AsyncSession) -> int:
     """How many messages wait to be sent."""
-    statement = select(func.count()).select_from(OutboxMessage).where(
-        OutboxMessage.status == PENDING
+    statement = (
+        select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status == PENDING)
     )
     return int((await session.exec(statement)).one())

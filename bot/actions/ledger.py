@@ -9,7 +9,7 @@ from bot.context import Context, Refusal
 from bot.messages import Button, Reply, Section, to_group, to_member, to_sender
 from bot.money import format_money
 from bot.texts import shorten
-from storage import directory
+from storage import directory, entries
 from storage.tables import Member, OneToOne, Referral, Thanks, Visitor, key
 
 _ORDER = {"open": 0, "contacted": 1, "won": 2, "lost": 2}
@@ -37,7 +37,7 @@ async def give_referral(ctx: Context, cmd: c.GiveReferral) -> list[Reply]:
         prospect=cmd.prospect, temperature=cmd.temperature, inside=cmd.inside,
         created_at=ctx.now, updated_at=ctx.now,
     )  # fmt: skip
-    ctx.session.add(referral)
+    await entries.add(ctx.session, referral)
     flags = f" ({_flags(referral)})" if _flags(referral) else ""
     assert receiver.id is not None
     return [
@@ -59,8 +59,7 @@ async def thank(ctx: Context, cmd: c.ThankMember) -> list[Reply]:
         group_id=ctx.group_id, from_id=ctx.member_id, to_id=key(other), amount=cmd.amount,
         currency=ctx.group.currency, note=cmd.note, created_at=ctx.now,
     )  # fmt: skip
-    ctx.session.add(thanks)
-    await ctx.session.flush()
+    await entries.add(ctx.session, thanks)
     note = f" ({cmd.note})" if cmd.note else ""
     if cmd.amount is None:
         return [
@@ -103,7 +102,7 @@ async def move_referral(ctx: Context, cmd: c.MoveReferral) -> list[Reply]:
             amount=cmd.amount, currency=ctx.group.currency, note=f"referral #{cmd.number}",
             referral_id=referral.id, created_at=ctx.now,
         )  # fmt: skip
-        ctx.session.add(thanks)
+        await entries.add(ctx.session, thanks)
         giver = await ctx.session.get(type(ctx.member), referral.giver_id)
         money = format_money(cmd.amount, ctx.group.currency)
         giver_name = giver.name if giver else "the giver"
@@ -156,8 +155,7 @@ async def log_one_to_one(ctx: Context, cmd: c.LogOneToOne) -> list[Reply]:
         group_id=ctx.group_id, member_a_id=ctx.member_id, member_b_id=key(other), note=cmd.note,
         created_at=ctx.now,
     )  # fmt: skip
-    ctx.session.add(meeting)
-    await ctx.session.flush()
+    await entries.add(ctx.session, meeting)
     assert other.id is not None
     return [
         to_sender(f"One-to-one with {other.name} logged (onetoone {meeting.id})."),
@@ -170,7 +168,6 @@ async def log_visitor(ctx: Context, cmd: c.LogVisitor) -> list[Reply]:
         group_id=ctx.group_id, host_id=ctx.member_id, name=cmd.name, business=cmd.business,
         created_at=ctx.now,
     )  # fmt: skip
-    ctx.session.add(visitor)
-    await ctx.session.flush()
+    await entries.add(ctx.session, visitor)
     business = f" ({cmd.business})" if cmd.business else ""
     return [to_sender(f"Visitor {cmd.name}{business} logged (visitor {visitor.id}). Thank you!")]
