@@ -115,8 +115,10 @@ def parse_leaderboard(args: Args, currency: str) -> c.Command:
     if word is None:
         return c.ShowLeaderboard()
     period = p.period(word)
-    if period is None or not args.empty():
+    if period is None:
         raise ParseError(f"'{word[:20]}' is not a period: use week, month, quarter, year or all.")
+    if not args.empty():
+        raise ParseError("Give one period: week, month, quarter, year or all.")
     return c.ShowLeaderboard(period)
 
 

@@ -13,6 +13,11 @@ from storage import reports
 LEADERBOARD_LINES = 15
 
 
+def _heading(label: str) -> str:
+    """The period's label starting with a capital; str.capitalize would lower "Mon 23 Nov"."""
+    return label[:1].upper() + label[1:]
+
+
 def balance_line(totals: reports.Totals, currency: str) -> str:
     """A balance in one line: given vs received first."""
     net = signed(totals.given - totals.received)
@@ -33,7 +38,7 @@ async def show_balance(ctx: Context, cmd: c.ShowBalance) -> list[Reply]:
     for period in periods:
         span = window(period, ctx.now, ctx.group.timezone)
         totals = await reports.totals(ctx.session, member.id, span.start, span.end)
-        lines.append(f"{span.label.capitalize()}: {balance_line(totals, ctx.group.currency)}")
+        lines.append(f"{_heading(span.label)}: {balance_line(totals, ctx.group.currency)}")
     return [to_sender(f"Balance of {member.name}", Section(member.name, tuple(lines)))]
 
 
@@ -43,7 +48,7 @@ async def standings_section(ctx: Context, span: Window) -> Section:
         ctx.session, ctx.group_id, ctx.group.currency, span.start, span.end
     )
     if not standings:
-        return Section(span.label.capitalize(), ("Nothing recorded yet.",))
+        return Section(_heading(span.label), ("Nothing recorded yet.",))
     lines = [
         f"{rank}. {s.name}: {s.given} given · {format_money(s.credited, ctx.group.currency)} "
         f"closed business credited · {s.one_to_ones} one-to-ones"
@@ -51,7 +56,7 @@ async def standings_section(ctx: Context, span: Window) -> Section:
     ]
     if len(standings) > LEADERBOARD_LINES:
         lines.append(f"and {len(standings) - LEADERBOARD_LINES} more")
-    return Section(span.label.capitalize(), tuple(lines))
+    return Section(_heading(span.label), tuple(lines))
 
 
 async def show_leaderboard(ctx: Context, cmd: c.ShowLeaderboard) -> list[Reply]:
