@@ -1,0 +1,503 @@
+"""The command grammar, through the core: every bad command gets one private answer that
+says what was wrong and shows the right form, and records nothing; good commands parse to
+the right command objects; /help is written from the specs."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+from collections.abc import AsyncIterator
+from datetime import time
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text as sql
+
+from bot import commands as c
+from bot import grammar
+from bot.messages import Audience
+from bot.periods import Period
+from storage.database import Database
+from storage.migrate import upgrade
+from tests import conftest
+from tests.conftest import Chat
+
+# storage/ still calls SQLModel's `session.execute()` in places, which SQLModel flags with a
+# DeprecationWarning (pyproject turns warnings into errors); it is not what these tests test.
+pytestmark = pytest.mark.filterwarnings(r"ignore:(?s).*session\.exec\(\):DeprecationWarning")
+
+
+@pytest.fixture(scope="session", name="migrated_sqlite")
+def template_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An SQLite file with every migration applied, made once and copied for each test."""
+    path = tmp_path_factory.mktemp("template") / "migrated.db"
+
+    async def make() -> None:
+        database = Database(f"sqlite:///{path}")
+        await upgrade(database)
+        await database.dispose()  # the last connection checkpoints the WAL into the file
+
+    asyncio.run(make())
+    return path
+
+
+@pytest.fixture(params=conftest.database_urls(), name="db")
+async def fast_db(
+    request: pytest.FixtureRequest, tmp_path: Path, migrated_sqlite: Path
+) -> AsyncIterator[Database]:
+    """As `tests.conftest.db` (a migrated, empty database), faster on SQLite: a copy of a
+    migrated file instead of running the migrations again for each of hundreds of cases."""
+    if request.param == "postgres":
+        assert conftest.POSTGRES_URL
+        await conftest._reset_postgres(conftest.POSTGRES_URL)
+        database = Database(conftest.POSTGRES_URL)
+        await upgrade(database)
+    else:
+        shutil.copyfile(migrated_sqlite, tmp_path / "test.db")
+        database = Database(f"sqlite:///{tmp_path / 'test.db'}")
+    yield database
+    await database.dispose()
+
+
+TABLES = (
+    "groups",
+    "members",
+    "referrals",
+    "thanks",
+    "one_to_ones",
+    "visitors",
+    "outbox",
+    "deliveries",
+    "audit_log",
+    "meetings",
+    "meeting_responses",
+)
+
+
+async def counts(db: Database) -> dict[str, int]:
+    """The number of rows in every table a command could write to."""
+    async with db.transaction() as session:
+        connection = await session.connection()
+        return {
+            table: int(
+                (await connection.execute(sql(f"SELECT COUNT(*) FROM {table}"))).scalar_one()
+            )
+            for table in TABLES
+        }
+
+
+LONG = "x" * 10_000
+SQL = "'; DROP TABLE referrals; --"
+
+# (text, the command whose usage the answer must show (None: unknown command), what the
+# answer must say was wrong (a fragment, any case)).
+MALFORMED: list[tuple[str, str | None, str]] = [
+    # /refer
+    ("/refer", "refer", "mention"),
+    ("/refer bob Jane Roe, 555-0100, roof", "refer", "mention"),
+    ("/refer bob x", "refer", "mention"),
+    ("/refer @bob", "refer", "prospect"),
+    ("/refer @bob hot", "refer", "prospect"),
+    ("/refer @bob hot inside", "refer", "prospect"),
+    ("/refer <@U123>", "refer", "prospect"),
+    ("/refer <@U123|bob>   ", "refer", "prospect"),
+    ("/refer @bob " + LONG, "refer", "too long"),
+    ("/refer <!channel> Jane Roe", "refer", "mention"),
+    ("/refer <script>alert(1)</script>", "refer", "mention"),
+    (f"/refer {SQL}", "refer", "mention"),
+    ("/refer 😀 Jane Roe", "refer", "mention"),
+    ("/refer @bob \x00\x01\x02\x7f", "refer", "prospect"),
+    ("/refer @bob \u2028\u2029", "refer", "prospect"),
+    ("/refer@MyBot", "refer", "mention"),
+    ("/refer Jane Roe @bob", "refer", "mention"),
+    ("/refer @ Jane Roe", "refer", "mention"),
+    ("/refer <@> Jane Roe", "refer", "mention"),
+    ("/REFER", "refer", "mention"),
+    # /thanks
+    ("/thanks", "thanks", "mention"),
+    ("/thanks bob 5", "thanks", "mention"),
+    ("/thanks @bob $abc", "thanks", "amount"),
+    ("/thanks @bob 1e12", "thanks", "amount"),
+    ("/thanks @bob -5", "thanks", "more than zero"),
+    ("/thanks @bob 0", "thanks", "more than zero"),
+    ("/thanks @bob 0.00", "thanks", "more than zero"),
+    ("/thanks @bob $-5", "thanks", "more than zero"),
+    ("/thanks @bob 12.345", "thanks", "at most 2 decimals"),
+    ("/thanks @bob 2,500.505", "thanks", "at most 2 decimals"),
+    ("/thanks @bob 1,00", "thanks", "commas"),
+    ("/thanks @bob 12,34,567", "thanks", "commas"),
+    ("/thanks @bob 2500 EUR", "thanks", "counts in USD, not EUR"),
+    ("/thanks @bob $2,500.50 EUR", "thanks", "counts in USD, not EUR"),
+    ("/thanks @bob 1000000001", "thanks", "too large"),
+    ("/thanks @bob 1,000,000,000.01", "thanks", "too large"),
+    ("/thanks @bob 99999999999999999999999999", "thanks", "too large"),
+    ("/thanks @bob €2500", "thanks", "counts in USD"),
+    ("/thanks @bob 2500€", "thanks", "counts in USD"),
+    ("/thanks @bob ５００", "thanks", "digits 0-9"),
+    ("/thanks @bob 1.2.3", "thanks", "amount"),
+    ("/thanks @bob 2500XYZ", "thanks", "currency XYZ"),
+    ("/thanks @bob --5", "thanks", "amount"),
+    ("/thanks @bob +-5", "thanks", "amount"),
+    ("/thanks @bob $", "thanks", "amount"),
+    ("/thanks @bob 1_000", "thanks", "amount"),
+    ("/thanks @bob 0x10", "thanks", "amount"),
+    ("/thanks @bob -inf", "thanks", "amount"),
+    ("/thanks @bob 5 " + LONG, "thanks", "too long"),
+    ("/thanks <!channel> 5", "thanks", "mention"),
+    ("/thanks <script>alert(1)</script>", "thanks", "mention"),
+    ("/thanks '; DROP TABLE thanks; --", "thanks", "mention"),
+    ("/tyfcb @bob -1", "thanks", "more than zero"),
+    ("/thanks@MyBot @bob 0", "thanks", "more than zero"),
+    # /balance
+    ("/balance forever", "balance", "not a period"),
+    ("/balance weekly", "balance", "not a period"),
+    ("/balance @bob @carol", "balance", "not a period"),
+    ("/balance month week", "balance", "at most one member"),
+    ("/balance @bob month extra", "balance", "at most one member"),
+    ("/balance '; DROP TABLE members; --", "balance", "not a period"),
+    ("/balance <script>", "balance", "not a period"),
+    ("/balance 週", "balance", "not a period"),
+    ("/balance 2026", "balance", "not a period"),
+    # /leaderboard
+    ("/leaderboard forever", "leaderboard", "not a period"),
+    ("/leaderboard <!here>", "leaderboard", "not a period"),
+    ("/leaderboard 🏆", "leaderboard", "not a period"),
+    ("/leaderboard '; DROP TABLE thanks; --", "leaderboard", "period"),
+    ("/leaderboard @bob", "leaderboard", "not a period"),
+    ("/leaderboard week month", "leaderboard", "one period"),
+    # /referrals, /members
+    ("/referrals all", "referrals", "no arguments"),
+    ("/referrals <script>", "referrals", "no arguments"),
+    ("/members list", "members", "no arguments"),
+    ("/members '; DROP TABLE members; --", "members", "no arguments"),
+    # /status
+    ("/status", "status", "number"),
+    ("/status abc won", "status", "number"),
+    ("/status 1 finished", "status", "contacted, won or lost"),
+    ("/status 1 contacted 500", "status", "only `won` takes an amount"),
+    ("/status 1 lost 500", "status", "only `won` takes an amount"),
+    ("/status 1", "status", "contacted, won or lost"),
+    ("/status -1 won", "status", "number"),
+    ("/status 1.5 won", "status", "number"),
+    ("/status 1234567890 won", "status", "number"),
+    ("/status ١ won", "status", "number"),
+    ("/status 1 won -5", "status", "more than zero"),
+    ("/status 1 won 12.345", "status", "decimals"),
+    ("/status 1 won 2500 EUR", "status", "not EUR"),
+    ("/status 1 won $abc", "status", "amount"),
+    ("/status 1 won 500 extra", "status", "nothing else may follow"),
+    (f"/status {SQL} won", "status", "number"),
+    ("/status 1 WON!", "status", "contacted, won or lost"),
+    ("/status won 1", "status", "number"),
+    # /onetoone
+    ("/onetoone", "onetoone", "mention"),
+    ("/onetoone bob coffee", "onetoone", "mention"),
+    ("/121", "onetoone", "mention"),
+    ("/121 carol", "onetoone", "mention"),
+    ("/onetoone @bob " + LONG, "onetoone", "too long"),
+    ("/onetoone <script>alert(1)</script>", "onetoone", "mention"),
+    ("/onetoone 👋bob", "onetoone", "mention"),
+    # /visitor
+    ("/visitor", "visitor", "name"),
+    ("/visitor , Roe Catering", "visitor", "name"),
+    ("/visitor " + LONG, "visitor", "too long"),
+    ("/visitor " + "x" * 300, "visitor", "200 characters"),
+    ("/visitor \x00\x07\x1b", "visitor", "name"),
+    # /join, /profile
+    ("/join " + LONG, "join", "too long"),
+    ("/join " + "x" * 101, "join", "too long"),
+    ("/profile Plumber", "profile", "name the field first"),
+    ("/profile business", "profile", "needs a value"),
+    ("/profile ask", "profile", "needs a value"),
+    ("/profile business " + LONG, "profile", "too long"),
+    ("/profile classification " + "y" * 101, "profile", "too long"),
+    ("/profile '; DROP TABLE members; --", "profile", "name the field first"),
+    # /meeting
+    ("/meeting set funday 7:00", "meeting", "not a weekday"),
+    ("/meeting set mon 25:00", "meeting", "not a time"),
+    ("/meeting set mon 7:60", "meeting", "not a time"),
+    ("/meeting set mon 7pm", "meeting", "not a time"),
+    ("/meeting set mon 7:00:00", "meeting", "not a time"),
+    ("/meeting set mon -1:00", "meeting", "not a time"),
+    ("/meeting set", "meeting", "not a weekday"),
+    ("/meeting set mon", "meeting", "not a time"),
+    ("/meeting set 07:00 mon", "meeting", "not a weekday"),
+    ("/meeting set 月曜日 07:00", "meeting", "not a weekday"),
+    ("/meeting set mon 07:00 Europe/London " + "x" * 300, "meeting", "too long"),
+    ("/meeting attendance", "meeting", "mention"),
+    ("/meeting attendance @bob here", "meeting", "attendance is one of"),
+    ("/meeting attendance bob present", "meeting", "mention"),
+    ("/meeting rsvp maybe", "meeting", "yes, no or substitute"),
+    ("/meeting rsvp", "meeting", "yes, no or substitute"),
+    ("/meeting tomorrow", "meeting", "use /meeting"),
+    ("/meeting off now", "meeting", "use /meeting"),
+    # /settings
+    ("/settings timezone Mars/Base", "settings", "IANA timezone"),
+    ("/settings timezone", "settings", "IANA timezone"),
+    ("/settings timezone Europe/London Europe/Paris", "settings", "IANA timezone"),
+    ("/settings timezone '; DROP TABLE groups; --", "settings", "IANA timezone"),
+    ("/settings timezone +05:00", "settings", "IANA timezone"),
+    ("/settings timezone Europe/Lоndon", "settings", "IANA timezone"),  # a Cyrillic o
+    ("/settings currency XYZ", "settings", "ISO 4217"),
+    ("/settings currency", "settings", "ISO 4217"),
+    ("/settings currency dollars", "settings", "ISO 4217"),
+    ("/settings currency €", "settings", "ISO 4217"),
+    ("/settings reminders 0m", "settings", "between 1 minute and 14 days"),
+    ("/settings reminders 15d", "settings", "between 1 minute and 14 days"),
+    ("/settings reminders", "settings", "one to five lead times"),
+    ("/settings reminders 1h 2h 3h 4h 5h 6h", "settings", "one to five lead times"),
+    ("/settings reminders soon", "settings", "not a lead time"),
+    ("/settings reminders -1h", "settings", "not a lead time"),
+    ("/settings leaderboard fri", "settings", "weekday and a time"),
+    ("/settings leaderboard funday 16:00", "settings", "not a weekday"),
+    ("/settings leaderboard fri 16", "settings", "not a time"),
+    ("/settings leaderboard fri 24:00", "settings", "not a time"),
+    ("/settings recognition maybe", "settings", "on or off"),
+    ("/settings recognition", "settings", "on or off"),
+    ("/settings nudges yes", "settings", "on or off"),
+    ("/settings nudges on off", "settings", "on or off"),
+    ("/settings milestones", "settings", "one to ten amounts"),
+    ("/settings milestones -5", "settings", "more than zero"),
+    ("/settings milestones abc", "settings", "amount"),
+    ("/settings milestones 1 2 3 4 5 6 7 8 9 10 11", "settings", "one to ten amounts"),
+    ("/settings milestones 1000 EUR", "settings", "amount"),
+    ("/settings colour blue", "settings", "no setting 'colour'"),
+    ("/settings <script>", "settings", "no setting"),
+    ("/settings leader", "settings", "mention"),
+    ("/settings leader bob", "settings", "mention"),
+    ("/settings leader @bob @carol", "settings", "one member"),
+    ("/settings member", "settings", "mention"),
+    # /undo
+    ("/undo referral", "undo", "name the entry"),
+    ("/undo referral abc", "undo", "name the entry"),
+    ("/undo invoice 1", "undo", "name the entry"),
+    ("/undo 1", "undo", "name the entry"),
+    ("/undo referral -1", "undo", "name the entry"),
+    ("/undo thanks 1234567890", "undo", "name the entry"),
+    ("/undo referral 1 " + LONG, "undo", "too long"),
+    (f"/undo {SQL}", "undo", "name the entry"),
+    # unknown commands and typos
+    ("/thank @bob 5", None, "did you mean /thanks?"),
+    ("/refr @bob x", None, "did you mean /refer?"),
+    ("/balnce", None, "did you mean /balance?"),
+    ("/leaderbord", None, "did you mean /leaderboard?"),
+    ("/stauts 1 won", None, "did you mean /status?"),
+    ("/onetone @bob", None, "did you mean /onetoone?"),
+    ("/vistor Jane", None, "did you mean /visitor?"),
+    ("/memebers", None, "did you mean /members?"),
+    ("/setings", None, "did you mean /settings?"),
+    ("/hepl", None, "did you mean /help?"),
+    ("/foo", None, "don't know the command 'foo'"),
+    ("/foo@MyBot bar", None, "don't know the command 'foo'"),
+    ("/tip @bob 5", None, "don't know the command"),
+    ("/", None, "don't know the command"),
+    ("", None, "don't know the command"),
+    (" \t\n ", None, "don't know the command"),
+    ("hello there", None, "don't know the command 'hello'"),
+    ("/DROP TABLE referrals;", None, "don't know the command"),
+    (f"/{SQL}", None, "don't know the command"),
+    ("/<script>alert(1)</script>", None, "don't know the command"),
+    ("<!channel>", None, "don't know the command"),
+    ("/refer\x00 @bob x", None, "don't know the command"),
+    ("/😀", None, "don't know the command"),
+    ("/" + LONG, None, "don't know the command"),
+]
+
+
+def _ident(case: tuple[str, str | None, str]) -> str:
+    shown = case[0].encode("unicode_escape").decode("ascii")
+    return shown if len(shown) <= 40 else shown[:37] + "..."
+
+
+async def _assert_malformed(chat: Chat, who: str, text: str, spec: str | None, wrong: str) -> None:
+    replies = await chat.say(who, text)
+    assert len(replies) == 1, replies
+    (reply,) = replies
+    assert reply.audience is Audience.SENDER
+    assert reply.text.strip()
+    assert len(reply.text) < 2_000  # a short answer, also to a 10,000-character command
+    assert wrong.lower() in reply.text.lower(), reply.text
+    if spec is None:
+        assert "/help" in reply.text
+    else:
+        found = grammar.spec_named(spec)
+        assert found is not None
+        assert found.usage in reply.text, reply.text
+    assert not reply.buttons
+
+
+def test_the_table_is_big_enough() -> None:
+    assert len(MALFORMED) >= 120
+    known = {spec for _, spec, _ in MALFORMED if spec}
+    assert known == {s.name for s in grammar.SPECS} - {"help"}
+
+
+@pytest.mark.parametrize(("text", "spec", "wrong"), MALFORMED, ids=[_ident(c) for c in MALFORMED])
+async def test_malformed_command_is_explained_and_records_nothing(
+    chat: Chat, text: str, spec: str | None, wrong: str
+) -> None:
+    db = chat.core.db
+    # As the very first command in a new chat: not even the group or the sender appear.
+    await _assert_malformed(chat, "zed", text, spec, wrong)
+    assert set((await counts(db)).values()) == {0}
+
+    # In a group with members and entries.
+    await chat.say("alice", "/join Plumber")
+    await chat.say("bob", "/join Roofer")
+    await chat.say("alice", "/refer @bob Jane Roe, 555-0100, new roof")
+    await chat.say("bob", "/thanks @alice 100")
+    before = await counts(db)
+    assert before["referrals"] == before["thanks"] == 1
+    for who in ("alice", "nina"):  # the leader, and a newcomer to the group
+        await _assert_malformed(chat, who, text, spec, wrong)
+    assert await counts(db) == before
+
+
+def test_malformed_reason_comes_from_the_grammar() -> None:
+    """The same table, straight through the parser: the spec it blames is the expected one."""
+    for text, spec, _ in MALFORMED:
+        with pytest.raises(grammar.Malformed) as caught:
+            grammar.parse(text, "USD")
+        blamed = caught.value.spec
+        assert (blamed.name if blamed else None) == spec, text[:60]
+
+
+async def test_leaderboard_with_two_periods_does_not_call_a_period_wrong(chat: Chat) -> None:
+    answer = await chat.text("alice", "/leaderboard week month")
+    assert "'week' is not a period" not in answer
+
+
+D = Decimal
+bob = c.MemberRef(name="bob")
+u123 = c.MemberRef(user_id="U123")
+
+GOOD: list[tuple[str, str, c.Command]] = [
+    ("/refer <@U123> Jane Roe, 555-0100", "USD", c.GiveReferral(u123, "Jane Roe, 555-0100")),
+    ("/refer <@U123|bob> Jane hot inside", "USD", c.GiveReferral(u123, "Jane", "hot", True)),
+    ("/refer @bob Jane Roe", "USD", c.GiveReferral(bob, "Jane Roe")),
+    ("/refer@MyBot @bob Jane warm", "USD", c.GiveReferral(bob, "Jane", "warm")),
+    ("/REFER @bob Jane COLD", "USD", c.GiveReferral(bob, "Jane", "cold")),
+    ("/refer @bob Jane, 555-0100, needs a roof inside hot", "USD",
+     c.GiveReferral(bob, "Jane, 555-0100, needs a roof", "hot", True)),
+    ("/refer @bob Jane outside", "USD", c.GiveReferral(bob, "Jane", None, False)),
+    (f"/refer @bob {SQL}", "USD", c.GiveReferral(bob, SQL)),
+    ("/refer @bob Zoë 🏠 Ünïcode", "USD", c.GiveReferral(bob, "Zoë 🏠 Ünïcode")),
+    ("/thanks @bob 2500 EUR", "EUR", c.ThankMember(bob, D("2500.00"))),
+    ("/thanks @bob €2,500.50 kitchen job", "EUR", c.ThankMember(bob, D("2500.50"), "kitchen job")),
+    ("/thanks @bob 2,500.50 kitchen job", "USD", c.ThankMember(bob, D("2500.50"), "kitchen job")),
+    ("/thanks @bob $2,500.50", "USD", c.ThankMember(bob, D("2500.50"))),
+    ("/thanks @bob 1000000000", "USD", c.ThankMember(bob, D("1000000000.00"))),
+    ("/thanks @bob 0.01", "USD", c.ThankMember(bob, D("0.01"))),
+    ("/thanks @bob great intro", "USD", c.ThankMember(bob, None, "great intro")),
+    ("/thanks @bob", "USD", c.ThankMember(bob)),
+    ("/thanks <@U123|bob> 10", "USD", c.ThankMember(u123, D("10.00"))),
+    ("/thanks @bob ¥2,500", "JPY", c.ThankMember(bob, D("2500"))),
+    ("/tyfcb @bob 100", "USD", c.ThankMember(bob, D("100.00"))),
+    ("/thanks@MyBot @bob 5", "USD", c.ThankMember(bob, D("5.00"))),
+    ("/balance", "USD", c.ShowBalance()),
+    ("/balance @bob month", "USD", c.ShowBalance(bob, Period.MONTH)),
+    ("/balance month @bob", "USD", c.ShowBalance(bob, Period.MONTH)),
+    ("/balance ALL", "USD", c.ShowBalance(None, Period.ALL)),
+    ("/leaderboard", "USD", c.ShowLeaderboard(Period.QUARTER)),
+    ("/leaderboard week", "USD", c.ShowLeaderboard(Period.WEEK)),
+    ("/leaderboard Year", "USD", c.ShowLeaderboard(Period.YEAR)),
+    ("/referrals", "USD", c.ListReferrals()),
+    ("/members", "USD", c.ListMembers()),
+    ("/status 12 contacted", "USD", c.MoveReferral(12, "contacted")),
+    ("/status #12 won 4,000", "USD", c.MoveReferral(12, "won", D("4000.00"))),
+    ("/status 12 won", "USD", c.MoveReferral(12, "won")),
+    ("/status 3 LOST", "USD", c.MoveReferral(3, "lost")),
+    ("/onetoone @bob coffee at the bakery", "USD", c.LogOneToOne(bob, "coffee at the bakery")),
+    ("/121 @bob", "USD", c.LogOneToOne(bob)),
+    ("/121@MyBot <@U123>", "USD", c.LogOneToOne(u123)),
+    ("/visitor Jane Roe, Roe Catering", "USD", c.LogVisitor("Jane Roe", "Roe Catering")),
+    ("/visitor Jane Roe", "USD", c.LogVisitor("Jane Roe")),
+    ("/join Plumber", "USD", c.Join("Plumber")),
+    ("/join", "USD", c.Join()),
+    ("/profile", "USD", c.UpdateProfile()),
+    ("/profile business Doe Plumbing ask landlords with old buildings", "USD",
+     c.UpdateProfile(None, "Doe Plumbing", "landlords with old buildings")),
+    ("/profile classification Plumber business Doe", "USD", c.UpdateProfile("Plumber", "Doe")),
+    ("/profile Business Doe Co", "USD", c.UpdateProfile(None, "Doe Co")),
+    ("/meeting", "USD", c.ShowMeeting()),
+    ("/meeting set Tue 07:30 Europe/London Town Hall", "USD",
+     c.ScheduleMeeting(1, time(7, 30), "Europe/London", "Town Hall")),
+    ("/meeting set friday 7:00", "USD", c.ScheduleMeeting(4, time(7, 0))),
+    ("/meeting set SUNDAY 23:59 the pub", "USD",
+     c.ScheduleMeeting(6, time(23, 59), None, "the pub")),
+    ("/meeting off", "USD", c.CancelMeetings()),
+    ("/meeting attendance @bob late", "USD", c.RecordAttendance(bob, "late")),
+    ("/meeting rsvp yes", "USD", c.AnswerMeeting("yes")),
+    ("/settings", "USD", c.ShowSettings()),
+    ("/settings timezone europe/london", "USD", c.ChangeSetting("timezone", "Europe/London")),
+    ("/settings currency eur", "USD", c.ChangeSetting("currency", "EUR")),
+    ("/settings reminders 1h 24h", "USD", c.ChangeSetting("reminders", (1440, 60))),
+    ("/settings reminders 90m 2d", "USD", c.ChangeSetting("reminders", (2880, 90))),
+    ("/settings reminders off", "USD", c.ChangeSetting("reminders", ())),
+    ("/settings leaderboard FRI 16:00", "USD", c.ChangeSetting("leaderboard", "4 16:00")),
+    ("/settings leaderboard off", "USD", c.ChangeSetting("leaderboard", "off")),
+    ("/settings recognition off", "USD", c.ChangeSetting("recognition", False)),
+    ("/settings nudges ON", "USD", c.ChangeSetting("nudges", True)),
+    ("/settings milestones 5,000 1000", "USD",
+     c.ChangeSetting("milestones", (D("1000.00"), D("5000.00")))),
+    ("/settings leader @bob", "USD", c.SetRole(bob, "leader")),
+    ("/settings member <@U123>", "USD", c.SetRole(u123, "member")),
+    ("/undo", "USD", c.Undo()),
+    ("/undo referral 12 entered twice", "USD", c.Undo("referral", 12, "entered twice")),
+    ("/undo 121 3", "USD", c.Undo("one_to_one", 3)),
+    ("/undo thanks #4 wrong amount", "USD", c.Undo("thanks", 4, "wrong amount")),
+    ("/help", "USD", c.ShowHelp()),
+    ("/help /thanks", "USD", c.ShowHelp("thanks")),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("text", "currency", "expected"), GOOD, ids=[g[0][:40] for g in GOOD])
+def test_good_input_parses(text: str, currency: str, expected: c.Command) -> None:
+    assert grammar.parse(text, currency) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "user_id", "name"),
+    [
+        ("<@U123>", "U123", None),
+        ("<@U123|bob>", "U123", None),
+        ("<@W0ABC.d-e_f>", "W0ABC.d-e_f", None),
+        ("@bob", None, "bob"),
+        ("@Bob_Smith", None, "Bob_Smith"),
+        ("@zoë", None, "zoë"),
+        ("@bob,", None, "bob"),
+    ],
+)
+def test_mention_forms(text: str, user_id: str | None, name: str | None) -> None:
+    command = grammar.parse(f"/onetoone {text} coffee", "USD")
+    assert isinstance(command, c.LogOneToOne)
+    assert command.member == c.MemberRef(user_id=user_id, name=name)
+
+
+async def test_help_lists_every_spec(chat: Chat) -> None:
+    replies = await chat.say("alice", "/help")
+    assert [r.audience for r in replies] == [Audience.SENDER]
+    answer = await chat.text("alice", "/help")
+    for spec in grammar.SPECS:
+        assert spec.usage in answer
+    assert set((await counts(chat.core.db)).values()) == {0}  # help records nothing
+
+
+@pytest.mark.parametrize(
+    "word", [name for spec in grammar.SPECS for name in (spec.name, *spec.aliases)]
+)
+async def test_help_for_one_command_shows_its_forms(chat: Chat, word: str) -> None:
+    spec = grammar.spec_named(word)
+    assert spec is not None
+    answer = await chat.text("alice", f"/help {word}")
+    for line in (spec.usage, *spec.more, *spec.examples):
+        assert line in answer
+    assert answer == await chat.text("alice", f"/help /{word.upper()}")
+
+
+async def test_help_for_an_unknown_command_lists_them_all(chat: Chat) -> None:
+    answer = await chat.text("alice", "/help frobnicate")
+    assert "frobnicate" in answer
+    for spec in grammar.SPECS:
+        assert spec.usage in answer
