@@ -24,6 +24,7 @@ from bot.settings import Settings
 
 log = logging.getLogger("referral_bot.serve")
 GRACEFUL_SECONDS = 10
+HOUSEKEEPING_SECONDS = 6 * 3600
 
 
 def _on_signals(stop: asyncio.Event) -> None:
@@ -78,6 +79,7 @@ async def _run(
     )  # fmt: skip
     server = uvicorn.Server(config)
     delivering = asyncio.create_task(deliverer.run(stop))
+    housekeeping = asyncio.create_task(_forget_old_deliveries(runtime, stop))
     serving = asyncio.create_task(server.serve())
     try:
         if socket_mode is not None:
@@ -97,4 +99,16 @@ async def _run(
             await socket_mode.close_async()
         await asyncio.gather(serving, return_exceptions=True)
         stop.set()
-        await delivering
+        await asyncio.gather(delivering, housekeeping)
+
+
+async def _forget_old_deliveries(runtime: Runtime, stop: asyncio.Event) -> None:
+    """Every few hours, drop delivery ids older than any platform redelivers."""
+    while not stop.is_set():
+        try:
+            forgotten = await runtime.core.forget_deliveries()
+            log.info("forgot %d old delivery ids", forgotten)
+        except Exception as error:  # the database is away: try again next round
+            log.warning("could not forget old delivery ids: %s", type(error).__name__)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), HOUSEKEEPING_SECONDS)

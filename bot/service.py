@@ -13,7 +13,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -28,6 +28,7 @@ from storage.directory import delivered
 from storage.tables import Group, Member
 
 log = logging.getLogger("referral_bot.core")
+DELIVERY_MEMORY = timedelta(days=7)
 
 
 @dataclass(frozen=True)
@@ -80,6 +81,11 @@ class Core:
         )  # fmt: skip
         return replies
 
+    async def forget_deliveries(self, older_than: timedelta = DELIVERY_MEMORY) -> int:
+        """Drop delivery ids older than any platform redelivers (Telegram: up to a day)."""
+        async with self.db.transaction() as session:
+            return await directory.forget_deliveries(session, self.clock() - older_than)
+
     def _key(self, incoming: Incoming) -> str:
         chat = incoming.chat
         return f"{chat.platform}:{chat.workspace_id or ''}:{incoming.delivery_id}"[:200]
@@ -122,8 +128,9 @@ class Core:
             await outbox.enqueue(session, group, later, now)
             # Recorded with the entry: a concurrent duplicate fails here on the key and
             # rolls back whole; a later redelivery finds it above.
-            answer = json.dumps([r.to_json() for r in direct])
-            await directory.record_delivery(session, key, answer, now)
+            if not isinstance(command, actions.READ_ONLY):
+                answer = json.dumps([r.to_json() for r in direct])
+                await directory.record_delivery(session, key, answer, now)
             return direct, "ok"
 
     async def _find_group(self, session: AsyncSession, incoming: Incoming) -> Group | None:

@@ -26,6 +26,7 @@ from storage import sqlite_inline
 
 BUSY_TIMEOUT_MS = 30_000
 IMMEDIATE = "referral_bot_begin_immediate"
+PING_SECONDS = 3
 
 
 def async_url(url: str) -> str:
@@ -89,7 +90,7 @@ class Database:
     async def ping(self) -> bool:
         """True when the database answers."""
         try:
-            async with self.engine.connect() as conn:
+            async with asyncio.timeout(PING_SECONDS), self.engine.connect() as conn:
                 await conn.execute(text("SELECT 1"))
         except Exception:
             return False

@@ -7,7 +7,7 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import bindparam, func, insert, or_, update
+from sqlalchemy import bindparam, delete, func, insert, or_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -158,3 +158,11 @@ async def record_delivery(session: AsyncSession, key: str, answer: str, now: dat
     deliveries = SQLModel.metadata.tables["deliveries"]
     conn = await session.connection()
     await conn.execute(insert(deliveries), {"key": key, "answer": answer, "created_at": now})
+
+
+async def forget_deliveries(session: AsyncSession, before: datetime) -> int:
+    """Delete delivery ids recorded before `before`; returns how many."""
+    deliveries = SQLModel.metadata.tables["deliveries"]
+    conn = await session.connection()
+    result = await conn.execute(delete(deliveries).where(deliveries.c.created_at < before))
+    return int(result.rowcount)

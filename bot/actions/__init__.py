@@ -36,7 +36,13 @@ ACTIONS: dict[type, Action] = {
     c.ShowHelp: help.show_help,
 }
 
+# Needs no group at all.
 RECORDS_NOTHING = (c.ShowHelp,)
+# Only reads the ledger: a redelivery simply reads it again, so no delivery id is kept.
+READ_ONLY = (
+    c.ShowBalance, c.ShowLeaderboard, c.ListReferrals, c.ListMembers, c.ShowMeeting,
+    c.ShowSettings,
+)  # fmt: skip
 
 
 async def run(ctx: Context, command: c.Command) -> list[Reply]:

@@ -1,0 +1,57 @@
+"""The core's service: delivery memory, read-only commands, and its one log line."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+from sqlmodel import func, select
+
+from bot.service import Core
+from storage.database import Database
+from storage.tables import Delivery
+from tests.conftest import Chat, Clock
+
+
+async def deliveries(db: Database) -> int:
+    async with db.transaction() as session:
+        return int((await session.exec(select(func.count()).select_from(Delivery))).one())
+
+
+async def test_old_delivery_ids_are_forgotten_recent_ones_kept(
+    chat: Chat, core: Core, clock: Clock
+) -> None:
+    await chat.say("alice", "/join Plumber", delivery_id="old")
+    clock.advance(days=8)
+    await chat.say("alice", "/visitor Jane Roe", delivery_id="recent")
+    assert await deliveries(core.db) == 2
+    assert await core.forget_deliveries() == 1
+    assert await deliveries(core.db) == 1
+    again = await chat.text("alice", "/visitor Jane Roe", delivery_id="recent")
+    assert "Visitor Jane Roe" in again
+    assert await deliveries(core.db) == 1
+
+
+async def test_read_only_commands_keep_no_delivery_id(chat: Chat, core: Core) -> None:
+    await chat.say("alice", "/join Plumber")
+    before = await deliveries(core.db)
+    for command in ("/balance", "/leaderboard", "/referrals", "/members", "/settings"):
+        first = await chat.text("alice", command, delivery_id=f"same-{command}")
+        second = await chat.text("alice", command, delivery_id=f"same-{command}")
+        assert first == second
+    assert await deliveries(core.db) == before
+
+
+async def test_one_log_line_per_message_without_private_details(
+    chat: Chat, caplog: pytest.LogCaptureFixture
+) -> None:
+    await chat.say("alice", "/join Plumber")
+    await chat.say("bob", "/join Electrician")
+    with caplog.at_level(logging.INFO, logger="referral_bot"):
+        await chat.say("alice", "/refer @bob Jane Roe, 555-0100, secret roof job hot")
+        await chat.say("alice", "/thanks @bob $abc")
+    lines = [r.getMessage() for r in caplog.records if r.name == "referral_bot.core"]
+    assert len(lines) == 2
+    assert lines[0].startswith("group=console:chapter command=refer outcome=ok ms=")
+    assert lines[1].startswith("group=console:chapter command=thanks outcome=malformed ms=")
+    assert not any("555-0100" in line or "Jane" in line for line in lines)
