@@ -23,8 +23,9 @@ RECORDING = [
     "/settings timezone Europe/London",
     "/settings leader @bob",
     "/meeting set mon 07:00",
-    "/balance",
 ]
+# Read-only commands (/balance, /leaderboard, ...) keep no delivery id: a redelivery reads
+# the ledger again (tests/unit/test_service.py).
 
 
 @pytest.mark.parametrize("text", RECORDING)
