@@ -23,8 +23,6 @@ from storage.migrate import upgrade
 from storage.tables import Delivery, Group, Member, OutboxMessage, Referral, Thanks
 from tests.conftest import Chat, Clock
 
-pytestmark = pytest.mark.filterwarnings(r"ignore:(?s).*session\.exec\(\):DeprecationWarning")
-
 WRITERS = 50
 END_OF_TIME = datetime(2100, 1, 1, tzinfo=UTC)
 

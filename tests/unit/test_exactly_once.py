@@ -10,8 +10,6 @@ from tests.conftest import Chat
 from tests.unit.test_grammar import counts, fast_db, template_file  # noqa: F401  (fixtures)
 from tests.unit.test_rules import all_rows, setup_group, ticking_clock  # noqa: F401
 
-pytestmark = pytest.mark.filterwarnings(r"ignore:(?s).*session\.exec\(\):DeprecationWarning")
-
 RECORDING = [
     "/refer @bob Jane Roe, 555-0100, new roof hot",
     "/thanks @bob 2,500.50 kitchen",

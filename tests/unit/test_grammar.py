@@ -23,10 +23,6 @@ from storage.migrate import upgrade
 from tests import conftest
 from tests.conftest import Chat
 
-# storage/ still calls SQLModel's `session.execute()` in places, which SQLModel flags with a
-# DeprecationWarning (pyproject turns warnings into errors); it is not what these tests test.
-pytestmark = pytest.mark.filterwarnings(r"ignore:(?s).*session\.exec\(\):DeprecationWarning")
-
 
 @pytest.fixture(scope="session", name="migrated_sqlite")
 def template_file(tmp_path_factory: pytest.TempPathFactory) -> Path:

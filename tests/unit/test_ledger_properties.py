@@ -16,7 +16,6 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from sqlmodel import select
@@ -28,8 +27,6 @@ from storage.tables import Member, OneToOne, Referral, Thanks, Visitor
 from tests.conftest import Chat, Clock
 from tests.unit.test_grammar import template_file  # noqa: F401  (fixture)
 from tests.unit.test_rules import balance
-
-pytestmark = pytest.mark.filterwarnings(r"ignore:(?s).*session\.exec\(\):DeprecationWarning")
 
 NAMES = ("ann", "ben", "cat", "dan", "eve", "fay")
 KINDS: dict[str, Any] = {

@@ -11,8 +11,6 @@ from tests.conftest import Chat
 from tests.unit.test_grammar import fast_db, template_file  # noqa: F401  (fixtures)
 from tests.unit.test_rules import TickingClock, balance, balance_lines, ticking_clock  # noqa: F401
 
-pytestmark = pytest.mark.filterwarnings(r"ignore:(?s).*session\.exec\(\):DeprecationWarning")
-
 SECOND = timedelta(seconds=1)
 _STANDING = re.compile(
     r"^(?P<rank>\d+)\. (?P<name>[^:\n]+): (?P<given>\d+) given · (?P<credited>\S+) closed business"

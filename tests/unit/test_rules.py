@@ -18,8 +18,6 @@ from storage.tables import AuditEntry, Group, Member, OutboxMessage, Referral, T
 from tests.conftest import Chat, Clock
 from tests.unit.test_grammar import counts, fast_db, template_file  # noqa: F401  (fixtures)
 
-pytestmark = pytest.mark.filterwarnings(r"ignore:(?s).*session\.exec\(\):DeprecationWarning")
-
 
 class TickingClock(Clock):
     """A settable clock that moves one second on each reading, as real time would."""
