@@ -28,6 +28,10 @@ UNDO_KINDS = {
 }
 
 Parser = Callable[[Args, str], c.Command]
+# Currency codes read as such in lower case too after an amount (`500 eur`): the common ones,
+# none of them an English word (unlike ALL, TOP, TRY, MAD, CUP or BOB, which stay note words).
+WRITTEN_LOWER = ("USD", "EUR", "GBP", "JPY", "CAD", "AUD", "NZD", "CHF", "INR", "CNY", "SEK",
+                 "NOK", "DKK", "PLN", "ZAR", "BRL", "MXN", "SGD", "HKD", "AED")  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -65,8 +69,8 @@ def _take_amount(args: Args, currency: str) -> c.Decimal | None:
     if first is None or not looks_like_amount(first):
         return None
     words = [args.word() or ""]
-    following = args.peek()
-    if following and len(following) == 3 and following.isupper() and is_currency_code(following):
+    following = args.peek() or ""
+    if is_currency_code(following) or following.upper() in (currency, *WRITTEN_LOWER):
         words.append(args.word() or "")
     return _amount(" ".join(words), currency)
 
@@ -81,6 +85,8 @@ def parse_refer(args: Args, currency: str) -> c.Command:
             inside = flag == "inside"
         elif temperature is None:
             temperature = flag
+        else:
+            raise ParseError("Give one temperature: hot, warm or cold.")
     prospect = p.clean_text(" ".join(words), "prospect")
     if not prospect:
         raise ParseError("Say who the prospect is, how to reach them and what they need.")
@@ -95,6 +101,8 @@ def parse_thanks(args: Args, currency: str) -> c.Command:
 
 def parse_balance(args: Args, currency: str) -> c.Command:
     member = args.member() if args.next_is_member() else None
+    if member is not None and args.next_is_member():
+        raise ParseError("Name one member at a time.")
     period = None
     if not args.empty():
         word = args.word() or ""

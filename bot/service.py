@@ -29,6 +29,10 @@ from storage.tables import Group, Member
 
 log = logging.getLogger("referral_bot.core")
 DELIVERY_MEMORY = timedelta(days=7)
+NO_GROUP = (
+    "You are not in a group yet: send /join in your group's chat first, "
+    "then you can talk to me here too."
+)
 
 
 @dataclass(frozen=True)
@@ -103,7 +107,7 @@ class Core:
             stored = await delivered(session, key)
             if stored is not None:
                 return [Reply.from_json(r) for r in json.loads(stored)], "redelivered"
-            group = await self._find_group(session, incoming)
+            group, no_group = await self._find_group(session, incoming)
             currency = group.currency if group else self.defaults.currency
             try:
                 command = grammar.parse(incoming.text, currency)
@@ -111,6 +115,8 @@ class Core:
                 raise _Answer("malformed", malformed_text(error)) from error
             if isinstance(command, actions.RECORDS_NOTHING):
                 return await actions.run(None, command), "ok"  # type: ignore[arg-type]
+            if no_group is not None:
+                raise no_group
             now = self.clock()
             group = group or await self._create_group(session, incoming, now)
             member = await self._sender(session, group, incoming, now)
@@ -133,22 +139,25 @@ class Core:
                 await directory.record_delivery(session, key, answer, now)
             return direct, "ok"
 
-    async def _find_group(self, session: AsyncSession, incoming: Incoming) -> Group | None:
+    async def _find_group(
+        self, session: AsyncSession, incoming: Incoming
+    ) -> tuple[Group | None, _Answer | None]:
+        """The chat's group; in a private chat the sender's only group, else why not."""
         chat = incoming.chat
         workspace = chat.workspace_id or ""
         if not chat.is_private:
-            return await directory.find_group(session, chat.platform, workspace, chat.chat_id)
+            group = await directory.find_group(session, chat.platform, workspace, chat.chat_id)
+            return group, None
         groups = await directory.groups_of_user(
             session, chat.platform, workspace, incoming.sender.user_id
         )
         if len(groups) == 1:
-            return groups[0]
+            return groups[0], None
         if not groups:
-            raise _Answer("no_group", "You are not in a group yet: send /join in your "
-                          "group's chat first, then you can talk to me here too.")  # fmt: skip
+            return None, _Answer("no_group", NO_GROUP)
         names = ", ".join(g.name for g in groups)
-        raise _Answer("ambiguous_group", f"You are in several groups ({names}); "
-                      "send the command in the group's chat.")  # fmt: skip
+        return None, _Answer("ambiguous_group", f"You are in several groups ({names}); "
+                             "send the command in the group's chat.")  # fmt: skip
 
     async def _create_group(
         self, session: AsyncSession, incoming: Incoming, now: datetime

@@ -51,7 +51,7 @@ async def standings_section(ctx: Context, span: Window) -> Section:
         return Section(_heading(span.label), ("Nothing recorded yet.",))
     lines = [
         f"{rank}. {s.name}: {s.given} given · {format_money(s.credited, ctx.group.currency)} "
-        f"closed business credited · {s.one_to_ones} one-to-ones"
+        f"closed business credited · {plural(s.one_to_ones, 'one-to-one')}"
         for rank, s in enumerate(standings[:LEADERBOARD_LINES], start=1)
     ]
     if len(standings) > LEADERBOARD_LINES:

@@ -148,7 +148,7 @@ MALFORMED: list[tuple[str, str | None, str]] = [
     # /balance
     ("/balance forever", "balance", "not a period"),
     ("/balance weekly", "balance", "not a period"),
-    ("/balance @bob @carol", "balance", "not a period"),
+    ("/balance @bob @carol", "balance", "one member"),
     ("/balance month week", "balance", "at most one member"),
     ("/balance @bob month extra", "balance", "at most one member"),
     ("/balance '; DROP TABLE members; --", "balance", "not a period"),
@@ -497,3 +497,28 @@ async def test_help_for_an_unknown_command_lists_them_all(chat: Chat) -> None:
     assert "frobnicate" in answer
     for spec in grammar.SPECS:
         assert spec.usage in answer
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("/thanks @bob 500 eur", "not EUR"),
+        ("/thanks @bob 500 Gbp for the roof", "not GBP"),
+        ("/refer @bob Jane Roe hot cold", "one temperature"),
+    ],
+)
+def test_lower_case_common_currencies_and_double_temperatures_are_refused(
+    text: str, expected: str
+) -> None:
+    with pytest.raises(grammar.Malformed) as refused:
+        grammar.parse(text, "USD")
+    assert expected in refused.value.reason
+
+
+def test_note_words_that_are_also_currency_codes_stay_notes() -> None:
+    command = grammar.parse("/thanks @bob 500 all good", "USD")
+    assert isinstance(command, c.ThankMember)
+    assert command.amount == Decimal("500.00") and command.note == "all good"
+    assert grammar.parse("/thanks @bob 500 usd", "USD") == c.ThankMember(
+        c.MemberRef(name="bob"), Decimal("500.00"), None
+    )

@@ -55,3 +55,9 @@ async def test_one_log_line_per_message_without_private_details(
     assert lines[0].startswith("group=console:chapter command=refer outcome=ok ms=")
     assert lines[1].startswith("group=console:chapter command=thanks outcome=malformed ms=")
     assert not any("555-0100" in line or "Jane" in line for line in lines)
+
+
+async def test_help_and_wrong_forms_work_in_a_private_chat_without_a_group(chat: Chat) -> None:
+    assert "Commands" in await chat.text("zoe", "/help", private=True)
+    assert "/thanks @member" in await chat.text("zoe", "/thanks @bob $abc", private=True)
+    assert "not in a group yet" in await chat.text("zoe", "/balance", private=True)
