@@ -104,15 +104,15 @@ class Core:
     async def _handle(self, incoming: Incoming) -> tuple[list[Reply], str]:
         async with self.db.transaction() as session:
             key = self._key(incoming)
-            stored = await delivered(session, key)
-            if stored is not None:
-                return [Reply.from_json(r) for r in json.loads(stored)], "redelivered"
             group, no_group = await self._find_group(session, incoming)
             currency = group.currency if group else self.defaults.currency
             try:
                 command = grammar.parse(incoming.text, currency)
             except grammar.Malformed as error:
                 raise _Answer("malformed", malformed_text(error)) from error
+            recording = not isinstance(command, actions.READ_ONLY)
+            if recording and (stored := await delivered(session, key)) is not None:
+                return [Reply.from_json(r) for r in json.loads(stored)], "redelivered"
             if isinstance(command, actions.RECORDS_NOTHING):
                 return await actions.run(None, command), "ok"  # type: ignore[arg-type]
             if no_group is not None:
@@ -134,7 +134,7 @@ class Core:
             await outbox.enqueue(session, group, later, now)
             # Recorded with the entry: a concurrent duplicate fails here on the key and
             # rolls back whole; a later redelivery finds it above.
-            if not isinstance(command, actions.READ_ONLY):
+            if recording:
                 answer = json.dumps([r.to_json() for r in direct])
                 await directory.record_delivery(session, key, answer, now)
             return direct, "ok"

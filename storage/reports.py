@@ -1,20 +1,36 @@
-"""Balances and leaderboards, aggregated in SQL over the indexed ledger tables."""
+"""Balances and leaderboards, aggregated in SQL over the indexed ledger tables.
+
+The statements are built once (with bind parameters) and reused: building a
+SQLAlchemy statement costs more than SQLite takes to run it.
+"""
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 from functools import cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, bindparam, false, func, literal, select, union_all
+from sqlalchemy import (
+    ColumnElement,
+    bindparam,
+    false,
+    func,
+    literal,
+    select,
+    true,
+    type_coerce,
+    union_all,
+)
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.money_type import Money
 from storage.tables import Member, OneToOne, Referral, Thanks, Visitor
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @dataclass
@@ -29,58 +45,85 @@ class Totals:
     visitors: int = 0
 
 
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+def _since(model: Any, window: int) -> ColumnElement[bool]:
+    return col(model.created_at) >= bindparam(f"start{window}")
 
 
 def _live(model: Any) -> list[ColumnElement[bool]]:
-    """Not voided, and created in [:start, :end)."""
-    created = col(model.created_at)
-    return [col(model.voided) == false(), created >= bindparam("start"), created < bindparam("end")]
-
-
-def _count(model: Any, column: Any) -> Any:
-    where = [column == bindparam("member_id"), *_live(model)]
-    return select(func.count()).select_from(model).where(*where).scalar_subquery()
+    """Not voided, and created before :end (each window adds its own start)."""
+    return [col(model.voided) == false(), col(model.created_at) < bindparam("end")]
 
 
 @cache
-def _counts() -> Any:
-    """One statement, built once: every count of a member's balance."""
-    return select(
-        _count(Referral, col(Referral.giver_id)),
-        _count(Referral, col(Referral.receiver_id)),
-        _count(OneToOne, col(OneToOne.member_a_id)) + _count(OneToOne, col(OneToOne.member_b_id)),
-        _count(Visitor, col(Visitor.host_id)),
-    )
+def _counts(windows: int) -> Any:
+    """Every count of a member's balance, for `windows` start times, in one row."""
+
+    def part(model: Any, column: Any, name: str) -> Any:
+        counts = [func.count().filter(_since(model, w)).label(f"w{w}") for w in range(windows)]
+        where = [column == bindparam("member_id"), *_live(model)]
+        return select(*counts).where(*where).subquery(name)
+
+    parts = [
+        part(Referral, col(Referral.giver_id), "given"),
+        part(Referral, col(Referral.receiver_id), "received"),
+        part(OneToOne, col(OneToOne.member_a_id), "met_a"),
+        part(OneToOne, col(OneToOne.member_b_id), "met_b"),
+        part(Visitor, col(Visitor.host_id), "visitors"),
+    ]
+    joined = parts[0]
+    for other in parts[1:]:  # one row each: joined side by side
+        joined = joined.join(other, true())
+    return select(*(column for p in parts for column in p.c)).select_from(joined)
 
 
 @cache
-def _amounts() -> Any:
-    """Closed business credited to a member and thanked by them, per currency."""
+def _amounts(windows: int) -> Any:
+    """Closed business credited to a member and thanked by them, per currency and window."""
 
     def side(direction: str, column: Any) -> Any:
-        total = func.sum(col(Thanks.amount), type_=Money)
-        where = [column == bindparam("member_id"), col(Thanks.amount).is_not(None), *_live(Thanks)]
-        return (
-            select(literal(direction), col(Thanks.currency), total)
-            .where(*where)
-            .group_by(col(Thanks.currency))
-        )
+        amount = col(Thanks.amount)
+        sums = [
+            type_coerce(func.sum(amount).filter(_since(Thanks, w)), Money).label(f"w{w}")
+            for w in range(windows)
+        ]
+        where = [column == bindparam("member_id"), amount.is_not(None), *_live(Thanks)]
+        currency = col(Thanks.currency)
+        return select(literal(direction), currency, *sums).where(*where).group_by(currency)
 
     return union_all(side("credited", col(Thanks.to_id)), side("thanked", col(Thanks.from_id)))
+
+
+async def totals_since(
+    session: AsyncSession, member_id: int, starts: Sequence[datetime | None], end: datetime
+) -> list[Totals]:
+    """A member's balance from each of `starts` (None: the beginning) up to `end`."""
+    conn = await session.connection()
+    params: dict[str, Any] = {"member_id": member_id, "end": end}
+    params.update({f"start{w}": start or EPOCH for w, start in enumerate(starts)})
+    n = len(starts)
+    row = (await conn.execute(_counts(n), params)).one()
+    given, received, met_a, met_b, visitors = (row[i * n : (i + 1) * n] for i in range(5))
+    result = [
+        Totals(
+            int(given[w]),
+            int(received[w]),
+            one_to_ones=int(met_a[w] + met_b[w]),
+            visitors=int(visitors[w]),
+        )
+        for w in range(n)
+    ]
+    for direction, currency, *sums in await conn.execute(_amounts(n), params):
+        for w, total in enumerate(sums):
+            if total is not None:
+                getattr(result[w], direction)[currency] = Decimal(total)
+    return result
 
 
 async def totals(
     session: AsyncSession, member_id: int, start: datetime | None, end: datetime
 ) -> Totals:
     """A member's balance between `start` (None: the beginning) and `end`."""
-    conn = await session.connection()
-    params = {"member_id": member_id, "start": start or EPOCH, "end": end}
-    given, received, one_to_ones, visitors = (await conn.execute(_counts(), params)).one()
-    result = Totals(int(given), int(received), one_to_ones=int(one_to_ones), visitors=int(visitors))
-    for direction, currency, total in await conn.execute(_amounts(), params):
-        getattr(result, direction)[currency] = Decimal(total)
-    return result
+    return (await totals_since(session, member_id, [start], end))[0]
 
 
 @dataclass
@@ -95,27 +138,35 @@ class Standing:
 
 
 @cache
-def _board() -> tuple[Any, Any, Any]:
-    """The leaderboard's three statements, built once."""
+def _board() -> Any:
+    """The leaderboard as one statement: per member, given, credited and one-to-ones."""
 
     def window(model: Any) -> list[ColumnElement[bool]]:
-        return [col(model.group_id) == bindparam("group_id"), *_live(model)]
+        return [col(model.group_id) == bindparam("group_id"), _since(model, 0), *_live(model)]
 
-    giver = col(Referral.giver_id)
-    given = select(giver, func.count()).where(*window(Referral)).group_by(giver)
-    receiver = col(Thanks.to_id)
-    credited = (
-        select(receiver, func.sum(col(Thanks.amount), type_=Money))
+    zero = type_coerce(literal(0), Money)
+    amount = type_coerce(col(Thanks.amount), Money)
+    one = literal(1)
+    facts = union_all(
+        select(col(Referral.giver_id).label("member_id"), one.label("given"),
+               zero.label("credited"), literal(0).label("met")).where(*window(Referral)),
+        select(col(Thanks.to_id), literal(0), amount, literal(0))
         .where(*window(Thanks), col(Thanks.currency) == bindparam("currency"))
-        .where(col(Thanks.amount).is_not(None))
-        .group_by(receiver)
+        .where(col(Thanks.amount).is_not(None)),
+        select(col(OneToOne.member_a_id), literal(0), zero, one).where(*window(OneToOne)),
+        select(col(OneToOne.member_b_id), literal(0), zero, one).where(*window(OneToOne)),
+    ).subquery("facts")  # fmt: skip
+    return (
+        select(
+            facts.c.member_id,
+            col(Member.name),
+            func.sum(facts.c.given),
+            type_coerce(func.sum(facts.c.credited), Money),
+            func.sum(facts.c.met),
+        )
+        .join(Member, col(Member.id) == facts.c.member_id)
+        .group_by(facts.c.member_id, col(Member.name))
     )
-    sides = union_all(
-        select(col(OneToOne.member_a_id).label("member_id")).where(*window(OneToOne)),
-        select(col(OneToOne.member_b_id).label("member_id")).where(*window(OneToOne)),
-    ).subquery()
-    meetings = select(sides.c.member_id, func.count()).group_by(sides.c.member_id)
-    return given, credited, meetings
 
 
 async def leaderboard(
@@ -123,22 +174,10 @@ async def leaderboard(
 ) -> list[Standing]:
     """Every member with activity in the window, best first."""
     conn = await session.connection()
-    params = {"group_id": group_id, "currency": currency, "start": start or EPOCH, "end": end}
-    given, credited, meetings = _board()
-    lines: dict[int, dict[str, Any]] = defaultdict(dict)
-    for member_id, number in await conn.execute(given, params):
-        lines[member_id]["given"] = int(number)
-    for member_id, total in await conn.execute(credited, params):
-        lines[member_id]["credited"] = Decimal(total or 0)
-    for member_id, number in await conn.execute(meetings, params):
-        lines[member_id]["one_to_ones"] = int(number)
-    if not lines:
-        return []
-    ids: Any = col(Member.id)
-    names = select(ids, col(Member.name)).where(ids.in_(list(lines)))
+    params = {"group_id": group_id, "currency": currency, "start0": start or EPOCH, "end": end}
     standings = [
-        Standing(member_id, name, **lines[member_id])
-        for member_id, name in await conn.execute(names)  # ids are never NULL here
+        Standing(member_id, name, int(given), Decimal(credited or 0), int(met))
+        for member_id, name, given, credited, met in await conn.execute(_board(), params)
     ]
     standings.sort(key=lambda s: (-s.given, -s.credited, -s.one_to_ones, s.name.lower()))
     return standings

@@ -34,11 +34,12 @@ async def show_balance(ctx: Context, cmd: c.ShowBalance) -> list[Reply]:
     member = await ctx.resolve(cmd.member) if cmd.member else ctx.member
     assert member.id is not None
     periods = [cmd.period] if cmd.period else [Period.ALL, Period.QUARTER]
-    lines = []
-    for period in periods:
-        span = window(period, ctx.now, ctx.group.timezone)
-        totals = await reports.totals(ctx.session, member.id, span.start, span.end)
-        lines.append(f"{_heading(span.label)}: {balance_line(totals, ctx.group.currency)}")
+    spans = [window(period, ctx.now, ctx.group.timezone) for period in periods]
+    found = await reports.totals_since(ctx.session, member.id, [s.start for s in spans], ctx.now)
+    lines = [
+        f"{_heading(span.label)}: {balance_line(totals, ctx.group.currency)}"
+        for span, totals in zip(spans, found, strict=True)
+    ]
     return [to_sender(f"Balance of {member.name}", Section(member.name, tuple(lines)))]
 
 
