@@ -277,13 +277,13 @@ async def naive_leaderboard(db: Database, chapter: Chapter, person: Person) -> A
 
 
 async def reports_balance(db: Database, chapter: Chapter, person: Person) -> Any:
-    """The two `reports.totals` calls of /balance, without the core around them."""
-    now, numbers = datetime.now(UTC), []
+    """/balance's `reports.totals_since` call (both windows), without the core around it."""
+    now = datetime.now(UTC)
+    starts = [
+        window(period, now, chapter.timezone).start for period in (Period.ALL, Period.QUARTER)
+    ]
     async with db.transaction() as session:
-        for period in (Period.ALL, Period.QUARTER):
-            span = window(period, now, chapter.timezone)
-            numbers.append(await reports.totals(session, person.id, span.start, span.end))
-    return numbers
+        return await reports.totals_since(session, person.id, starts, now)
 
 
 async def reports_leaderboard(db: Database, chapter: Chapter, person: Person) -> Any:
