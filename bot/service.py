@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import actions, grammar
@@ -23,7 +23,7 @@ from bot.context import LEADER, MEMBER, Context, Refusal
 from bot.messages import Audience, Incoming, Reply, to_sender
 from storage import directory, outbox
 from storage.clock import utcnow
-from storage.database import Database
+from storage.database import Database, is_disconnect
 from storage.directory import delivered
 from storage.tables import Group, Member
 
@@ -72,7 +72,12 @@ class Core:
         command_word, _ = grammar.split_command(incoming.text)
         group_label = f"{incoming.chat.platform}:{incoming.chat.chat_id}"
         try:
-            replies, outcome = await self._handle(incoming)
+            try:
+                replies, outcome = await self._handle(incoming)
+            except DBAPIError as error:  # a pooled connection had died: once more, afresh
+                if not is_disconnect(error):
+                    raise
+                replies, outcome = await self._handle(incoming)
         except _Answer as answer:
             replies, outcome = [to_sender(answer.text)], answer.outcome
         except IntegrityError:
@@ -102,7 +107,12 @@ class Core:
         return [Reply.from_json(r) for r in json.loads(stored)]
 
     async def _handle(self, incoming: Incoming) -> tuple[list[Reply], str]:
-        async with self.db.transaction() as session:
+        try:  # only to know whether this unit of work writes; parsed again below
+            probe: object = grammar.parse(incoming.text, self.defaults.currency)
+        except grammar.Malformed:
+            probe = None
+        writes = not isinstance(probe, actions.READ_ONLY)
+        async with self.db.transaction(write=writes) as session:
             key = self._key(incoming)
             group, no_group = await self._find_group(session, incoming)
             currency = group.currency if group else self.defaults.currency

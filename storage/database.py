@@ -19,6 +19,7 @@ from typing import Any
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -68,7 +69,9 @@ class Database:
             path = make_url(self.url).database or ":memory:"
             kwargs.update(async_creator=sqlite_inline.creator(path))
         else:
-            kwargs.update(pool_size=10, max_overflow=20, pool_pre_ping=True)
+            # No pre-ping (a round trip per transaction): a connection found dead fails its
+            # unit of work, which the core runs once more (`Database.retry_on_disconnect`).
+            kwargs.update(pool_size=10, max_overflow=20, pool_recycle=1800)
         self.engine = create_async_engine(self.url, **kwargs)
         if self.is_sqlite:
             _sqlite_setup(self.engine)
@@ -78,13 +81,21 @@ class Database:
             self.engine.execution_options(**{IMMEDIATE: True}) if self.is_sqlite else self.engine
         )
         self._sessions = async_sessionmaker(writer, class_=AsyncSession, expire_on_commit=False)
+        self._readers = async_sessionmaker(self.engine, class_=AsyncSession, expire_on_commit=False)
         self._write_lock = asyncio.Lock() if self.is_sqlite else None
 
     @contextlib.asynccontextmanager
-    async def transaction(self) -> AsyncIterator[AsyncSession]:
-        """A session inside one transaction: committed on success, rolled back on error."""
-        lock = self._write_lock or contextlib.nullcontext()
-        async with lock, self._sessions() as session, session.begin():
+    async def transaction(self, *, write: bool = True) -> AsyncIterator[AsyncSession]:
+        """A session inside one transaction: committed on success, rolled back on error.
+
+        `write=False` is for units of work that mostly read: on SQLite they neither queue
+        behind the writers nor take the write lock up front (a rare write, such as a
+        newcomer's member row, takes it when it comes: no other unit of work can hold it
+        then, since none yields while it holds it).
+        """
+        lock = self._write_lock if write and self._write_lock else contextlib.nullcontext()
+        sessions = self._sessions if write else self._readers
+        async with lock, sessions() as session, session.begin():
             yield session
 
     async def ping(self) -> bool:
@@ -99,3 +110,8 @@ class Database:
     async def dispose(self) -> None:
         """Close every pooled connection."""
         await self.engine.dispose()
+
+
+def is_disconnect(error: BaseException) -> bool:
+    """True for an error that says the connection died (the unit of work can run again)."""
+    return isinstance(error, DBAPIError) and bool(error.connection_invalidated)
