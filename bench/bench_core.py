@@ -5,7 +5,7 @@
                                [--reseed] [--explain] [--scale 1.0]
 
 For each database (an SQLite file, reused when it already holds the seeded
-counts; PostgreSQL when --postgres or TEST_DATABASE_URL is given, whose
+counts; PostgreSQL when --postgres or BENCH_DATABASE_URL is given, whose
 public schema is dropped and recreated when it does not): seed it (see
 bench/seed.py), then time `Core.handle` with a fresh delivery id per call
 for a random group and member, next to a naive baseline measured in the same
@@ -771,8 +771,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--sqlite", type=Path, default=DEFAULT_SQLITE,
                         help=f"SQLite file (default {DEFAULT_SQLITE})")  # fmt: skip
     parser.add_argument("--no-sqlite", action="store_true", help="skip SQLite")
-    parser.add_argument("--postgres", default=os.environ.get("TEST_DATABASE_URL"),
-                        help="PostgreSQL URL (default: $TEST_DATABASE_URL); its public "
+    parser.add_argument("--postgres", default=os.environ.get("BENCH_DATABASE_URL"),
+                        help="PostgreSQL URL (default: $BENCH_DATABASE_URL, never the tests' "
+                             "database); its public "
                              "schema is recreated unless it holds the data set")  # fmt: skip
     parser.add_argument("--calls", type=int, default=1000, help="calls per read measurement")
     parser.add_argument("--baseline-calls", type=int, default=200,

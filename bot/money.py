@@ -8,7 +8,6 @@ from decimal import ROUND_DOWN, ROUND_HALF_UP, Context, Decimal
 from functools import lru_cache
 
 from babel.numbers import (
-    format_currency,
     get_currency_name,
     get_currency_precision,
     get_currency_symbol,
@@ -86,8 +85,19 @@ def quantize(amount: Decimal, currency: str) -> Decimal:
 
 
 def format_money(amount: Decimal, currency: str) -> str:
-    """Format for display in en_US style, e.g. "$2,500.50", "€20.00", "¥2,500", "CHF12.00"."""
-    return str(format_currency(quantize(amount, currency), currency, locale="en_US"))
+    """Format for display in en_US style, e.g. "$2,500.50", "€20.00", "¥2,500", "CHF12.00".
+
+    The same text as babel's `format_currency(..., locale="en_US")` (whose pattern is
+    `¤#,##0.00`: the symbol first, no space), without building the pattern each time.
+    """
+    value = quantize(amount, currency)
+    sign = "-" if value < 0 else ""
+    return f"{sign}{_en_us_symbol(currency)}{abs(value):,.{currency_exponent(currency)}f}"
+
+
+@lru_cache(maxsize=64)
+def _en_us_symbol(currency: str) -> str:
+    return str(get_currency_symbol(currency, locale="en_US"))
 
 
 @lru_cache(maxsize=64)

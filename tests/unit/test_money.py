@@ -3,7 +3,8 @@
 from decimal import Decimal
 
 import pytest
-from hypothesis import given
+from babel.numbers import format_currency
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.money import (
@@ -304,3 +305,15 @@ def test_parse_amount_only_raises_amount_error(text: str, currency: str) -> None
         return
     assert Decimal(0) < result <= MAX_AMOUNT
     assert result.as_tuple().exponent == -currency_exponent(currency)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.decimals(min_value=-MAX_AMOUNT, max_value=MAX_AMOUNT, places=3, allow_nan=False),
+    st.sampled_from(["USD", "EUR", "GBP", "JPY", "CHF", "CAD", "BHD", "INR", "SEK", "KWD"]),
+)
+def test_format_money_reads_exactly_as_babel_writes_it(amount: Decimal, currency: str) -> None:
+    expected = format_currency(quantize(amount, currency), currency, locale="en_US")
+    if quantize(amount, currency).is_zero():
+        expected = expected.removeprefix("-")  # babel writes -$0.00 for a tiny negative
+    assert format_money(amount, currency) == expected
