@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from bot.messages import ChatRef, Incoming, Platform, Sender
+from bot.messages import ChatRef, Platform
 
 MENTION = re.compile(r"<@([UW][A-Z0-9]{1,30})(?:\|([^>]{0,200}))?>")
 
@@ -36,8 +36,3 @@ def command_text(command: str, text: str) -> str:
     """A slash command's name and text as one command line."""
     return f"{command} {text.strip()}".strip()
 
-
-def build(
-    chat: ChatRef, sender: Sender, text: str, delivery_id: str, mentioned: dict[str, str]
-) -> Incoming:
-    return Incoming(chat, sender, text, delivery_id, mentioned)
