@@ -114,7 +114,7 @@ class Core:
         writes = not isinstance(probe, actions.READ_ONLY)
         async with self.db.transaction(write=writes) as session:
             key = self._key(incoming)
-            group, no_group = await self._find_group(session, incoming)
+            group, member, no_group = await self._find_group(session, incoming)
             currency = group.currency if group else self.defaults.currency
             try:
                 command = grammar.parse(incoming.text, currency)
@@ -129,7 +129,7 @@ class Core:
                 raise no_group
             now = self.clock()
             group = group or await self._create_group(session, incoming, now)
-            member = await self._sender(session, group, incoming, now)
+            member = await self._sender(session, group, member, incoming, now)
             ctx = Context(session, group, member, incoming, now)
             try:
                 replies = await actions.run(ctx, command)
@@ -151,23 +151,24 @@ class Core:
 
     async def _find_group(
         self, session: AsyncSession, incoming: Incoming
-    ) -> tuple[Group | None, _Answer | None]:
-        """The chat's group; in a private chat the sender's only group, else why not."""
-        chat = incoming.chat
+    ) -> tuple[Group | None, Member | None, _Answer | None]:
+        """The chat's group and the sender's membership; in a private chat the sender's
+        only group, else why there is none."""
+        chat, user_id = incoming.chat, incoming.sender.user_id
         workspace = chat.workspace_id or ""
         if not chat.is_private:
-            group = await directory.find_group(session, chat.platform, workspace, chat.chat_id)
-            return group, None
-        groups = await directory.groups_of_user(
-            session, chat.platform, workspace, incoming.sender.user_id
-        )
+            group, member = await directory.find_group_and_member(
+                session, chat.platform, workspace, chat.chat_id, user_id
+            )
+            return group, member, None
+        groups = await directory.groups_of_user(session, chat.platform, workspace, user_id)
         if len(groups) == 1:
-            return groups[0], None
+            return groups[0], None, None
         if not groups:
-            return None, _Answer("no_group", NO_GROUP)
+            return None, None, _Answer("no_group", NO_GROUP)
         names = ", ".join(g.name for g in groups)
-        return None, _Answer("ambiguous_group", f"You are in several groups ({names}); "
-                             "send the command in the group's chat.")  # fmt: skip
+        return None, None, _Answer("ambiguous_group", f"You are in several groups ({names}); "
+                                   "send the command in the group's chat.")  # fmt: skip
 
     async def _create_group(
         self, session: AsyncSession, incoming: Incoming, now: datetime
@@ -181,11 +182,16 @@ class Core:
         return group
 
     async def _sender(
-        self, session: AsyncSession, group: Group, incoming: Incoming, now: datetime
+        self,
+        session: AsyncSession,
+        group: Group,
+        member: Member | None,
+        incoming: Incoming,
+        now: datetime,
     ) -> Member:
         assert group.id is not None
         sender = incoming.sender
-        member = await directory.find_member(session, group.id, sender.user_id)
+        member = member or await directory.find_member(session, group.id, sender.user_id)
         if member is None:
             first = await directory.member_count(session, group.id) == 0
             member = await directory.ensure_member(session, dict(

@@ -81,7 +81,14 @@ class Database:
             self.engine.execution_options(**{IMMEDIATE: True}) if self.is_sqlite else self.engine
         )
         self._sessions = async_sessionmaker(writer, class_=AsyncSession, expire_on_commit=False)
-        self._readers = async_sessionmaker(self.engine, class_=AsyncSession, expire_on_commit=False)
+        # Readers on PostgreSQL run each statement on its own (no BEGIN/COMMIT round trips):
+        # they read, and their rare writes (a newcomer's member row) are single upserts.
+        reader = (
+            self.engine
+            if self.is_sqlite
+            else self.engine.execution_options(isolation_level="AUTOCOMMIT")
+        )
+        self._readers = async_sessionmaker(reader, class_=AsyncSession, expire_on_commit=False)
         self._write_lock = asyncio.Lock() if self.is_sqlite else None
 
     @contextlib.asynccontextmanager

@@ -7,7 +7,7 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import bindparam, delete, func, insert, or_, update
+from sqlalchemy import and_, bindparam, delete, func, insert, or_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -54,6 +54,32 @@ def _members_by_name() -> Any:
             func.lower(Member.name) == name,
         ),
     )
+
+
+@cache
+def _group_and_member() -> Any:
+    joined = and_(
+        col(Member.group_id) == col(Group.id),
+        col(Member.platform_user_id) == bindparam("user_id"),
+    )
+    return (
+        select(Group, Member)
+        .outerjoin(Member, joined)
+        .where(
+            col(Group.platform) == bindparam("platform"),
+            col(Group.workspace_id) == bindparam("workspace_id"),
+            col(Group.chat_id) == bindparam("chat_id"),
+        )
+    )
+
+
+async def find_group_and_member(
+    session: AsyncSession, platform: str, workspace_id: str, chat_id: str, user_id: str
+) -> tuple[Group | None, Member | None]:
+    """The chat's group and the user's membership of it, in one query (the hot path)."""
+    params = {"platform": platform, "workspace_id": workspace_id, "chat_id": chat_id}
+    row = (await session.exec(_group_and_member(), params={**params, "user_id": user_id})).first()
+    return (row[0], row[1]) if row is not None else (None, None)
 
 
 async def find_group(

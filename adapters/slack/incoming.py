@@ -35,4 +35,3 @@ def mention_command(text: str, bot_user_id: str | None) -> str:
 def command_text(command: str, text: str) -> str:
     """A slash command's name and text as one command line."""
     return f"{command} {text.strip()}".strip()
-
