@@ -29,6 +29,9 @@ from storage.tables import Group, Member
 
 log = logging.getLogger("referral_bot.core")
 DELIVERY_MEMORY = timedelta(days=7)
+FAILED = (
+    "Sorry, something went wrong on my side and nothing was recorded. Please try again in a minute."
+)
 NO_GROUP = (
     "You are not in a group yet: send /join in your group's chat first, "
     "then you can talk to me here too."
@@ -82,6 +85,10 @@ class Core:
             replies, outcome = [to_sender(answer.text)], answer.outcome
         except IntegrityError:
             replies, outcome = await self._stored_answer(incoming), "duplicate"
+        except Exception as error:  # the database is away, or a bug: say so, record nothing
+            # The engine hides bound parameters, so the traceback holds no member's text.
+            log.error("command failed: %s", type(error).__name__, exc_info=True)
+            replies, outcome = [to_sender(FAILED)], "error"
         spec = grammar.spec_named(command_word)
         log.info(
             "group=%s command=%s outcome=%s ms=%.1f",

@@ -64,7 +64,8 @@ class Database:
     def __init__(self, url: str, *, echo: bool = False) -> None:
         self.url = async_url(url)
         self.is_sqlite = self.url.startswith("sqlite")
-        kwargs: dict[str, Any] = {"echo": echo}
+        # hide_parameters: an error's text never carries what a member typed (logs stay clean)
+        kwargs: dict[str, Any] = {"echo": echo, "hide_parameters": True}
         if self.is_sqlite:
             path = make_url(self.url).database or ":memory:"
             kwargs.update(async_creator=sqlite_inline.creator(path))

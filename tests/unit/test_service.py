@@ -5,9 +5,11 @@ from __future__ import annotations
 import logging
 
 import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import func, select
 
-from bot.service import Core
+from bot.service import Core, GroupDefaults
 from storage.database import Database
 from storage.tables import Delivery
 from tests.conftest import Chat, Clock
@@ -61,3 +63,27 @@ async def test_help_and_wrong_forms_work_in_a_private_chat_without_a_group(chat:
     assert "Commands" in await chat.text("zoe", "/help", private=True)
     assert "/thanks @member" in await chat.text("zoe", "/thanks @bob $abc", private=True)
     assert "not in a group yet" in await chat.text("zoe", "/balance", private=True)
+
+
+async def test_a_database_outage_gets_an_apology_and_logs_no_text(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    away = Database("postgresql://postgres@127.0.0.1:1/nothing")
+    try:
+        chat = Chat(Core(away, GroupDefaults()))
+        with caplog.at_level(logging.INFO, logger="referral_bot"):
+            answer = await chat.text("alice", "/refer @bob Jane Roe, 555-0100, roof")
+    finally:
+        await away.dispose()
+    assert "nothing was recorded" in answer
+    logged = "\n".join(r.getMessage() + (r.exc_text or "") for r in caplog.records)
+    assert "outcome=error" in logged
+    assert "555-0100" not in logged and "Jane" not in logged
+
+
+async def test_database_errors_do_not_carry_what_members_typed(db: Database) -> None:
+    async with db.transaction() as session:
+        with pytest.raises(DBAPIError) as raised:
+            await session.exec(text("SELECT * FROM no_such_table WHERE x = :secret"),
+                               params={"secret": "555-0100"})  # fmt: skip
+    assert "555-0100" not in str(raised.value)
