@@ -1,0 +1,257 @@
+"""The arguments of each command: one parser per command, from words to a command object.
+
+`bot.grammar` pairs each parser with its usage line; a parser raises `ParseError`
+saying what was wrong, and the grammar adds the right form.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from decimal import Decimal
+
+from bot import commands as c
+from bot import parsing as p
+from bot.money import AmountError, is_currency_code, looks_like_amount, parse_amount
+from bot.parsing import Args, ParseError
+
+TEMPERATURES = ("hot", "warm", "cold")
+STATUSES = ("contacted", "won", "lost")
+ATTENDANCE = ("present", "absent", "late", "medical", "substitute")
+RSVP = ("yes", "no", "substitute")
+UNDO_KINDS = {
+    "referral": "referral",
+    "thanks": "thanks",
+    "onetoone": "one_to_one",
+    "121": "one_to_one",
+    "visitor": "visitor",
+}
+
+Parser = Callable[[Args, str], c.Command]
+# Currency codes read as such in lower case too after an amount (`500 eur`): the common ones,
+# none of them an English word (unlike ALL, TOP, TRY, MAD, CUP or BOB, which stay note words).
+WRITTEN_LOWER = ("USD", "EUR", "GBP", "JPY", "CAD", "AUD", "NZD", "CHF", "INR", "CNY", "SEK",
+                 "NOK", "DKK", "PLN", "ZAR", "BRL", "MXN", "SGD", "HKD", "AED")  # fmt: skip
+
+
+def _amount(words: str, currency: str) -> Decimal:
+    try:
+        return parse_amount(words, currency)
+    except AmountError as error:
+        raise ParseError(str(error)) from error
+
+
+def _take_amount(args: Args, currency: str) -> Decimal | None:
+    """An amount if the next word starts like one, with a following ISO code if written."""
+    first = args.peek()
+    if first is None or not looks_like_amount(first):
+        return None
+    words = [args.word() or ""]
+    following = args.peek() or ""
+    if is_currency_code(following) or following.upper() in (currency, *WRITTEN_LOWER):
+        words.append(args.word() or "")
+    return _amount(" ".join(words), currency)
+
+
+def parse_refer(args: Args, currency: str) -> c.Command:
+    receiver = args.member("the member who gets the referral")
+    words = args.text.split()
+    temperature, inside = None, False
+    while words and words[-1].lower() in (*TEMPERATURES, "inside", "outside"):
+        flag = words.pop().lower()
+        if flag in ("inside", "outside"):
+            inside = flag == "inside"
+        elif temperature is None:
+            temperature = flag
+        else:
+            raise ParseError("Give one temperature: hot, warm or cold.")
+    prospect = p.clean_text(" ".join(words), "prospect")
+    if not prospect:
+        raise ParseError("Say who the prospect is, how to reach them and what they need.")
+    return c.GiveReferral(receiver, prospect, temperature, inside)
+
+
+def parse_thanks(args: Args, currency: str) -> c.Command:
+    member = args.member("the member you thank")
+    amount = _take_amount(args, currency)
+    return c.ThankMember(member, amount, args.rest("note"))
+
+
+def parse_balance(args: Args, currency: str) -> c.Command:
+    member = args.member() if args.next_is_member() else None
+    if member is not None and args.next_is_member():
+        raise ParseError("Name one member at a time.")
+    period = None
+    if not args.empty():
+        word = args.word() or ""
+        period = p.period(word)
+        if period is None:
+            raise ParseError(
+                f"'{word[:20]}' is not a period: use week, month, quarter, year or all."
+            )
+    if member is None and args.next_is_member():
+        member = args.member()
+    if not args.empty():
+        raise ParseError("Give at most one member and one period.")
+    return c.ShowBalance(member, period)
+
+
+def parse_leaderboard(args: Args, currency: str) -> c.Command:
+    word = args.word()
+    if word is None:
+        return c.ShowLeaderboard()
+    period = p.period(word)
+    if period is None:
+        raise ParseError(f"'{word[:20]}' is not a period: use week, month, quarter, year or all.")
+    if not args.empty():
+        raise ParseError("Give one period: week, month, quarter, year or all.")
+    return c.ShowLeaderboard(period)
+
+
+def no_arguments(command: c.Command) -> Parser:
+    def parse(args: Args, currency: str) -> c.Command:
+        if not args.empty():
+            raise ParseError("This command takes no arguments.")
+        return command
+
+    return parse
+
+
+def parse_status(args: Args, currency: str) -> c.Command:
+    number_word = (args.word() or "").lstrip("#")
+    if not number_word.isascii() or not number_word.isdigit() or len(number_word) > 9:
+        raise ParseError("Start with the referral's number (see /referrals).")
+    status = (args.word() or "").lower()
+    if status not in STATUSES:
+        raise ParseError("The new status is contacted, won or lost.")
+    amount = _take_amount(args, currency) if status == "won" else None
+    if not args.empty():
+        raise ParseError("Only `won` takes an amount; nothing else may follow.")
+    return c.MoveReferral(int(number_word), status, amount)
+
+
+def parse_one_to_one(args: Args, currency: str) -> c.Command:
+    member = args.member("the member you met")
+    return c.LogOneToOne(member, args.rest("note"))
+
+
+def parse_visitor(args: Args, currency: str) -> c.Command:
+    text = p.clean_text(args.text, "visitor", limit=400)
+    name, _, business = text.partition(",")
+    if not name.strip():
+        raise ParseError("Give the visitor's name, then a comma and their business.")
+    if len(name.strip()) > 200 or len(business.strip()) > 200:
+        raise ParseError("The name and the business take at most 200 characters each.")
+    return c.LogVisitor(name.strip(), business.strip() or None)
+
+
+def parse_join(args: Args, currency: str) -> c.Command:
+    return c.Join(args.rest("classification", limit=100))
+
+
+def parse_profile(args: Args, currency: str) -> c.Command:
+    fields: dict[str, list[str]] = {}
+    current: list[str] | None = None
+    for word in args.text.split():
+        key = word.lower()
+        if key in ("classification", "business", "ask") and key not in fields:
+            current = fields[key] = []
+        elif current is None:
+            raise ParseError("Name the field first: classification, business or ask.")
+        else:
+            current.append(word)
+    limits = {"classification": 100, "business": 200, "ask": 500}
+    values = {k: p.clean_text(" ".join(v), k, limit=limits[k]) for k, v in fields.items()}
+    if any(not v for v in values.values()):
+        raise ParseError("Each field needs a value, e.g. business Doe Plumbing Ltd.")
+    return c.UpdateProfile(values.get("classification"), values.get("business"), values.get("ask"))
+
+
+def parse_meeting(args: Args, currency: str) -> c.Command:
+    sub = (args.word() or "").lower()
+    if not sub:
+        return c.ShowMeeting()
+    if sub == "off" and args.empty():
+        return c.CancelMeetings()
+    if sub == "set":
+        day = p.weekday(args.word() or "(nothing)")
+        at = p.clock_time(args.word() or "(nothing)")
+        zone = p.timezone_name(args.peek() or "")
+        if zone:
+            args.word()
+        return c.ScheduleMeeting(day, at, zone, args.rest("place", limit=200))
+    if sub == "attendance":
+        member = args.member()
+        status = (args.word() or "").lower()
+        if status not in ATTENDANCE or not args.empty():
+            raise ParseError(f"Attendance is one of: {', '.join(ATTENDANCE)}.")
+        return c.RecordAttendance(member, status)
+    if sub == "rsvp":
+        answer = (args.word() or "").lower()
+        if answer not in RSVP or not args.empty():
+            raise ParseError("Answer yes, no or substitute.")
+        return c.AnswerMeeting(answer)
+    raise ParseError("Use /meeting, /meeting set, /meeting off, /meeting attendance or rsvp.")
+
+
+def parse_settings(args: Args, currency: str) -> c.Command:
+    name = (args.word() or "").lower()
+    if not name:
+        return c.ShowSettings()
+    words = args.text.split()
+    args.text = ""
+    if name in ("leader", "member"):
+        member_args = Args(" ".join(words))
+        ref = member_args.member()
+        if not member_args.empty():
+            raise ParseError("Name one member.")
+        return c.SetRole(ref, name)
+    if name == "timezone":
+        zone = p.timezone_name(words[0]) if len(words) == 1 else None
+        if zone is None:
+            raise ParseError("Give one IANA timezone name, e.g. Europe/London.")
+        return c.ChangeSetting("timezone", zone)
+    if name == "currency":
+        code = words[0].upper() if len(words) == 1 else ""
+        if not is_currency_code(code):
+            raise ParseError("Give one ISO 4217 currency code, e.g. EUR.")
+        return c.ChangeSetting("currency", code)
+    if name == "reminders":
+        if [w.lower() for w in words] == ["off"]:
+            return c.ChangeSetting("reminders", ())
+        if not words or len(words) > 5:
+            raise ParseError("Give one to five lead times, e.g. 24h 1h, or off.")
+        leads = sorted({p.lead_minutes(w) for w in words}, reverse=True)
+        return c.ChangeSetting("reminders", tuple(leads))
+    if name == "leaderboard":
+        if len(words) == 1 and words[0].lower() in ("off", "auto"):
+            return c.ChangeSetting("leaderboard", words[0].lower())
+        if len(words) != 2:
+            raise ParseError("Give a weekday and a time, e.g. friday 16:00, or off.")
+        day, at = p.weekday(words[0]), p.clock_time(words[1])
+        return c.ChangeSetting("leaderboard", f"{day} {at:%H:%M}")
+    if name in ("recognition", "nudges"):
+        if len(words) != 1:
+            raise ParseError("Say on or off.")
+        return c.ChangeSetting(name, p.switch(words[0]))
+    if name == "milestones":
+        if [w.lower() for w in words] == ["off"]:
+            return c.ChangeSetting("milestones", ())
+        if not words or len(words) > 10:
+            raise ParseError("Give one to ten amounts, e.g. 1000 5000 10000, or off.")
+        return c.ChangeSetting("milestones", tuple(sorted({_amount(w, currency) for w in words})))
+    raise ParseError(f"There is no setting '{name[:30]}'.")
+
+
+def parse_undo(args: Args, currency: str) -> c.Command:
+    if args.empty():
+        return c.Undo()
+    kind = UNDO_KINDS.get((args.word() or "").lower())
+    number = (args.word() or "").lstrip("#")
+    if kind is None or not number.isascii() or not number.isdigit() or len(number) > 9:
+        raise ParseError("Name the entry: referral, thanks, onetoone or visitor, and its number.")
+    return c.Undo(kind, int(number), args.rest("reason", limit=500))
+
+
+def parse_help(args: Args, currency: str) -> c.Command:
+    word = (args.word() or "").lstrip("/").lower()
+    return c.ShowHelp(word or None)
