@@ -17,7 +17,7 @@ from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import TextIO
 
-from bot.delivery import ConsoleTransport, Deliverer
+from bot.delivery import ChatKey, Deliverer, Outgoing, Sent
 from bot.messages import ChatRef, Incoming, Platform, Reply, Sender
 from bot.service import Core
 
@@ -35,6 +35,26 @@ def render(reply: Reply) -> str:
     if reply.image is not None:
         lines.append(f"  (image: {reply.image_name or 'chart.png'}, {len(reply.image):,} bytes)")
     return "\n".join(lines)
+
+
+class ConsoleTransport:
+    """Delivers the outbox by printing: `[group CHAT] ...` or `[to USER privately] ...`."""
+
+    platform = "console"
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+
+    def min_interval(self, chat: ChatKey) -> float:
+        return 0.0
+
+    async def send(self, message: Outgoing) -> Sent:
+        if message.recipient_user_id is None:
+            head = f"[group {message.chat_id}]"
+        else:
+            head = f"[to {message.recipient_user_id} privately]"
+        print(f"{head} {render(message.reply)}", file=self.stream, flush=True)
+        return Sent.ok()
 
 
 def person(name: str) -> Sender:

@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
-from typing import NamedTuple, Protocol, TextIO
+from typing import NamedTuple, Protocol
 
 from bot.messages import Reply
 from storage import outbox
@@ -282,33 +282,3 @@ class Deliverer:
                 await outbox.release(
                     session, ids, lease_until=rows[0].lease_until, retry_at=retry_at
                 )
-
-
-class ConsoleTransport:
-    """Prints each message to a text stream (the console platform)."""
-
-    platform = "console"
-
-    def __init__(self, stream: TextIO) -> None:
-        self.stream = stream
-
-    def min_interval(self, chat: ChatKey) -> float:
-        return 0.0
-
-    async def send(self, message: Outgoing) -> Sent:
-        self.stream.write(render_console(message))
-        self.stream.flush()
-        return Sent.ok()
-
-
-def render_console(message: Outgoing) -> str:
-    """`[group CHAT] text` or `[to USER privately] text`, sections, buttons, image."""
-    reply, user = message.reply, message.recipient_user_id
-    head = f"[group {message.chat_id}]" if user is None else f"[to {user} privately]"
-    lines = [f"{head} {reply.text}"]
-    for section in reply.sections:
-        lines += [section.title, *(f"  {line}" for line in section.lines)]
-    lines += [f"[Button {b.label} -> {b.command}]" for b in reply.buttons]
-    if message.image is not None:
-        lines.append(f"[image {message.image_name}, {len(message.image)} bytes]")
-    return "\n".join(lines) + "\n"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import io
 import json
 import logging
 from dataclasses import dataclass
@@ -12,8 +11,8 @@ from datetime import timedelta
 import pytest
 from sqlmodel import col, select
 
-from bot.delivery import ChatKey, ConsoleTransport, Deliverer, Outgoing, Sent
-from bot.messages import Button, Section, to_group, to_member
+from bot.delivery import ChatKey, Deliverer, Outgoing, Sent
+from bot.messages import to_group, to_member
 from storage import outbox
 from storage.database import Database
 from storage.tables import Group, OutboxMessage
@@ -378,20 +377,3 @@ async def test_wake_sends_promptly_and_stop_ends_the_idle_wait(db: Database, clo
     stop.set()
     await asyncio.wait_for(runner, timeout=5)
     assert (await rows(db))[0].status == "sent"
-
-
-async def test_console_transport_format(db: Database, clock: Clock) -> None:
-    group = await make_group(db, clock, "chapter", platform="console")
-    reply = to_group("Leaderboard", Section("Top givers", ("1. Ann 3", "2. Bob 1")))
-    async with db.transaction() as session:
-        button = to_member(
-            Person(1, "U1"), "Thanks?", buttons=(Button("Say thanks", "/thanks <@U2>"),)
-        )
-        messages = [outbox.Message(reply.to_json()), outbox.Message(button.to_json(), "U1")]
-        await outbox.enqueue(session, group, messages, clock.now)
-    stream = io.StringIO()
-    assert await Deliverer(db, [ConsoleTransport(stream)], clock=clock).run_once() == 2
-    assert stream.getvalue() == (
-        "[group chapter] Leaderboard\nTop givers\n  1. Ann 3\n  2. Bob 1\n"
-        "[to U1 privately] Thanks?\n[Button Say thanks -> /thanks <@U2>]\n"
-    )
