@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -86,8 +87,9 @@ class Core:
         except IntegrityError:
             replies, outcome = await self._stored_answer(incoming), "duplicate"
         except Exception as error:  # the database is away, or a bug: say so, record nothing
-            # The engine hides bound parameters, so the traceback holds no member's text.
-            log.error("command failed: %s", type(error).__name__, exc_info=True)
+            # Where it failed, never the error's text: that may quote what a member typed.
+            where = "".join(traceback.format_tb(error.__traceback__))
+            log.error("command failed: %s\n%s", type(error).__name__, where)
             replies, outcome = [to_sender(FAILED)], "error"
         spec = grammar.spec_named(command_word)
         log.info(
