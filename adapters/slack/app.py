@@ -72,9 +72,13 @@ class SlackAdapter:
         delivery_id: str,
     ) -> Incoming:
         team = chat.workspace_id or ""
+        labels = inc.mentions(text)
+        known = self.people.cached_sender_and_names(team, user_id, user_name, labels)
+        if known is not None:  # everyone cached: no tasks to schedule
+            return Incoming(chat, known[0], text, delivery_id, known[1])
         sender, mentioned = await asyncio.gather(
             self.people.sender(client, team, user_id, user_name),
-            self.people.names(client, team, inc.mentions(text), skip=None),
+            self.people.names(client, team, labels, skip=None),
         )
         return Incoming(chat, sender, text, delivery_id, mentioned)
 

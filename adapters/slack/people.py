@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -44,6 +44,23 @@ def person_from(user: dict[str, Any]) -> Person:
     return Person(user["id"], str(name), user.get("name"), admin)
 
 
+def as_sender(user_id: str, found: Person | None, fallback_name: str | None) -> Sender:
+    """The core's `Sender`: the user as found, else the name Slack wrote in the payload."""
+    if found is None:
+        return Sender(user_id, fallback_name or user_id, username=fallback_name)
+    return Sender(user_id, found.name, username=found.username, is_admin=found.is_admin)
+
+
+def as_names(
+    labels: dict[str, str], ids: list[str], found: Sequence[Person | None]
+) -> dict[str, str]:
+    """id -> display name; a user not found keeps the label in the text (else the id)."""
+    return {
+        user_id: person.name if person else (labels[user_id] or user_id)
+        for user_id, person in zip(ids, found, strict=True)
+    }
+
+
 class People:
     """A per-process cache of users and channel names, keyed by workspace."""
 
@@ -51,6 +68,13 @@ class People:
         self.ttl, self.clock = ttl, clock
         self._users: dict[tuple[str, str], tuple[float, Person]] = {}
         self._channels: dict[tuple[str, str], tuple[float, str | None]] = {}
+
+    def fresh(self, team_id: str, user_id: str) -> Person | None:
+        """The user from the cache while fresh, else None (no Web API call)."""
+        cached = self._users.get((team_id, user_id))
+        if cached and self.clock() - cached[0] < self.ttl:
+            return cached[1]
+        return None
 
     async def person(self, client: AsyncWebClient, team_id: str, user_id: str) -> Person | None:
         """The user, from the cache while fresh, else from `users.info`."""
@@ -71,10 +95,7 @@ class People:
         self, client: AsyncWebClient, team_id: str, user_id: str, fallback_name: str | None
     ) -> Sender:
         """The core's `Sender` for a Slack user."""
-        found = await self.person(client, team_id, user_id)
-        if found is None:
-            return Sender(user_id, fallback_name or user_id, username=fallback_name)
-        return Sender(user_id, found.name, username=found.username, is_admin=found.is_admin)
+        return as_sender(user_id, await self.person(client, team_id, user_id), fallback_name)
 
     async def names(
         self, client: AsyncWebClient, team_id: str, labels: dict[str, str], skip: str | None
@@ -82,10 +103,25 @@ class People:
         """Display names of the mentioned users (`labels`: id -> the label in the text)."""
         ids = [user_id for user_id in labels if user_id != skip]
         found = await asyncio.gather(*(self.person(client, team_id, u) for u in ids))
-        return {
-            user_id: person.name if person else (labels[user_id] or user_id)
-            for user_id, person in zip(ids, found, strict=True)
-        }
+        return as_names(labels, ids, found)
+
+    def cached_sender_and_names(
+        self, team_id: str, user_id: str, fallback_name: str | None, labels: dict[str, str]
+    ) -> tuple[Sender, dict[str, str]] | None:
+        """`sender` and `names` (skip None) when every user is fresh in the cache, else None.
+
+        No task and no Web API call: the answer `sender` and `names` would give.
+        """
+        sender = self.fresh(team_id, user_id)
+        if sender is None:
+            return None
+        found = []
+        for mentioned in labels:
+            person = self.fresh(team_id, mentioned)
+            if person is None:
+                return None
+            found.append(person)
+        return as_sender(user_id, sender, fallback_name), as_names(labels, list(labels), found)
 
     async def channel_name(
         self, client: AsyncWebClient, team_id: str, channel_id: str
