@@ -45,9 +45,8 @@ from sqlmodel import col
 from sqlmodel import select as orm_select
 
 from bench.seed import TABLES, Plan, SeedReport, prepare, row_counts
-from bot.actions.reports import LEADERBOARD_LINES, balance_line
+from bot.actions.reports import balance_line, standings_lines
 from bot.messages import ChatRef, Incoming, Platform, Reply, Section, Sender, to_sender
-from bot.money import format_money
 from bot.periods import Period, window
 from bot.service import Core, GroupDefaults
 from storage import directory, reports
@@ -262,14 +261,9 @@ async def naive_leaderboard(db: Database, chapter: Chapter, person: Person) -> A
     names = {m.id: m.name for m in data.members}
     standings = [Standing(i, names[i], **fields) for i, fields in lines.items()]
     standings.sort(key=lambda s: (-s.given, -s.credited, -s.one_to_ones, s.name.lower()))
-    rows = [
-        f"{rank}. {s.name}: {s.given} given · {format_money(s.credited, group.currency)} "
-        f"closed business credited · {s.one_to_ones} one-to-ones"
-        for rank, s in enumerate(standings[:LEADERBOARD_LINES], start=1)
-    ]
-    if len(standings) > LEADERBOARD_LINES:
-        rows.append(f"and {len(standings) - LEADERBOARD_LINES} more")
-    to_sender(f"Leaderboard of {group.name}, {span.label}", Section(span.label, tuple(rows)))
+    to_sender(
+        f"Leaderboard of {group.name}", standings_lines(standings, span.label, group.currency)
+    )
     return _standings(standings)
 
 

@@ -48,16 +48,21 @@ async def standings_section(ctx: Context, span: Window) -> Section:
     standings = await reports.leaderboard(
         ctx.session, ctx.group_id, ctx.group.currency, span.start, span.end
     )
+    return standings_lines(standings, span.label, ctx.group.currency)
+
+
+def standings_lines(standings: list[reports.Standing], label: str, currency: str) -> Section:
+    """The ranking as plain lines (names, never mentions), cut after the first 15."""
     if not standings:
-        return Section(_heading(span.label), ("Nothing recorded yet.",))
+        return Section(_heading(label), ("Nothing recorded yet.",))
     lines = [
-        f"{rank}. {s.name}: {s.given} given · {format_money(s.credited, ctx.group.currency)} "
+        f"{rank}. {s.name}: {s.given} given · {format_money(s.credited, currency)} "
         f"closed business credited · {plural(s.one_to_ones, 'one-to-one')}"
         for rank, s in enumerate(standings[:LEADERBOARD_LINES], start=1)
     ]
     if len(standings) > LEADERBOARD_LINES:
         lines.append(f"and {len(standings) - LEADERBOARD_LINES} more")
-    return Section(_heading(span.label), tuple(lines))
+    return Section(_heading(label), tuple(lines))
 
 
 async def show_leaderboard(ctx: Context, cmd: c.ShowLeaderboard) -> list[Reply]:
