@@ -9,10 +9,14 @@ from typing import Any
 
 from sqlalchemy import and_, bindparam, delete, func, insert, or_, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.tables import Group, Member
+
+GROUP_COLUMNS = [c.name for c in Group.__table__.columns]  # type: ignore[attr-defined]
+MEMBER_COLUMNS = [c.name for c in Member.__table__.columns]  # type: ignore[attr-defined]
 
 
 async def insert_ignore(session: AsyncSession, model: type[Any], values: dict[str, Any]) -> bool:
@@ -58,28 +62,47 @@ def _members_by_name() -> Any:
 
 @cache
 def _group_and_member() -> Any:
+    groups, members = Group.__table__, Member.__table__  # type: ignore[attr-defined]
     joined = and_(
-        col(Member.group_id) == col(Group.id),
-        col(Member.platform_user_id) == bindparam("user_id"),
+        members.c.group_id == groups.c.id, members.c.platform_user_id == bindparam("user_id")
     )
     return (
-        select(Group, Member)
-        .outerjoin(Member, joined)
+        select(*groups.c, *(c.label(f"m_{c.name}") for c in members.c))
+        .select_from(groups.outerjoin(members, joined))
         .where(
-            col(Group.platform) == bindparam("platform"),
-            col(Group.workspace_id) == bindparam("workspace_id"),
-            col(Group.chat_id) == bindparam("chat_id"),
+            groups.c.platform == bindparam("platform"),
+            groups.c.workspace_id == bindparam("workspace_id"),
+            groups.c.chat_id == bindparam("chat_id"),
         )
     )
+
+
+def _attach(session: AsyncSession, row: Any) -> Any:
+    """A row loaded with Core, made a persistent object of the session without a query."""
+    make_transient_to_detached(row)
+    session.add(row)
+    return row
 
 
 async def find_group_and_member(
     session: AsyncSession, platform: str, workspace_id: str, chat_id: str, user_id: str
 ) -> tuple[Group | None, Member | None]:
-    """The chat's group and the user's membership of it, in one query (the hot path)."""
+    """The chat's group and the user's membership of it, in one query (the hot path).
+
+    Loaded with Core and attached to the session (the ORM's row loading costs more than
+    the query); changes to either are flushed as UPDATEs like any loaded object.
+    """
     params = {"platform": platform, "workspace_id": workspace_id, "chat_id": chat_id}
-    row = (await session.exec(_group_and_member(), params={**params, "user_id": user_id})).first()
-    return (row[0], row[1]) if row is not None else (None, None)
+    conn = await session.connection()
+    row = (await conn.execute(_group_and_member(), {**params, "user_id": user_id})).first()
+    if row is None:
+        return None, None
+    data = row._mapping
+    group = _attach(session, Group(**{c: data[c] for c in GROUP_COLUMNS}))
+    if data["m_id"] is None:
+        return group, None
+    fields = {c: data[f"m_{c}"] for c in MEMBER_COLUMNS}
+    return group, _attach(session, Member(**fields))
 
 
 async def find_group(

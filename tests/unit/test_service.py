@@ -11,7 +11,7 @@ from sqlmodel import func, select
 
 from bot.service import Core, GroupDefaults
 from storage.database import Database
-from storage.tables import Delivery
+from storage.tables import Delivery, Member
 from tests.conftest import Chat, Clock
 
 
@@ -87,3 +87,19 @@ async def test_database_errors_do_not_carry_what_members_typed(db: Database) -> 
             await session.exec(text("SELECT * FROM no_such_table WHERE x = :secret"),
                                params={"secret": "555-0100"})  # fmt: skip
     assert "555-0100" not in str(raised.value)
+
+
+async def test_the_group_and_sender_loaded_for_a_command_save_their_changes(chat: Chat) -> None:
+    await chat.say("alice", "/join Plumber")
+    await chat.say("alice", "/settings currency EUR")
+    await chat.say("alice", "/profile business Roe Plumbing")
+    renamed = chat.incoming("alice", "/profile")
+    renamed = type(renamed)(renamed.chat, type(renamed.sender)("alice", "Alice Roe"), "/profile",
+                            "d-renamed")  # fmt: skip
+    answer = await chat.core.handle(renamed)
+    assert answer[0].sections[0].title == "Alice Roe"
+    assert "Business: Roe Plumbing" in answer[0].sections[0].lines
+    async with chat.core.db.transaction() as session:
+        stored = (await session.exec(select(Member.name, Member.business))).all()
+    assert stored == [("Alice Roe", "Roe Plumbing")]
+    assert "Currency: EUR" in await chat.text("alice", "/settings")
