@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import and_, bindparam, delete, func, insert, or_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm.util import identity_key
 from sqlmodel import SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -41,9 +42,10 @@ def _group_by_chat() -> Any:
 
 @cache
 def _member_by_user() -> Any:
-    return select(Member).where(
-        col(Member.group_id) == bindparam("group_id"),
-        col(Member.platform_user_id) == bindparam("user_id"),
+    members = Member.__table__  # type: ignore[attr-defined]
+    return select(*members.c).where(
+        members.c.group_id == bindparam("group_id"),
+        members.c.platform_user_id == bindparam("user_id"),
     )
 
 
@@ -77,8 +79,13 @@ def _group_and_member() -> Any:
     )
 
 
-def _attach(session: AsyncSession, row: Any) -> Any:
-    """A row loaded with Core, made a persistent object of the session without a query."""
+def _attach(session: AsyncSession, model: Any, data: dict[str, Any]) -> Any:
+    """A row loaded with Core as a persistent object of the session, without a query
+    (the session's own object when it already holds that row)."""
+    existing = session.sync_session.identity_map.get(identity_key(model, data["id"]))
+    if existing is not None:
+        return existing
+    row = model(**data)
     make_transient_to_detached(row)
     session.add(row)
     return row
@@ -98,11 +105,10 @@ async def find_group_and_member(
     if row is None:
         return None, None
     data = row._mapping
-    group = _attach(session, Group(**{c: data[c] for c in GROUP_COLUMNS}))
+    group = _attach(session, Group, {c: data[c] for c in GROUP_COLUMNS})
     if data["m_id"] is None:
         return group, None
-    fields = {c: data[f"m_{c}"] for c in MEMBER_COLUMNS}
-    return group, _attach(session, Member(**fields))
+    return group, _attach(session, Member, {c: data[f"m_{c}"] for c in MEMBER_COLUMNS})
 
 
 async def find_group(
@@ -136,8 +142,11 @@ async def groups_of_user(
 
 
 async def find_member(session: AsyncSession, group_id: int, user_id: str) -> Member | None:
+    """The group's member with this platform user id (Core load, attached: the hot path)."""
     params = {"group_id": group_id, "user_id": user_id}
-    member: Member | None = (await session.exec(_member_by_user(), params=params)).first()
+    conn = await session.connection()
+    row = (await conn.execute(_member_by_user(), params)).first()
+    member: Member | None = _attach(session, Member, dict(row._mapping)) if row else None
     return member
 
 
