@@ -224,3 +224,13 @@ async def forget_deliveries(session: AsyncSession, before: datetime) -> int:
     conn = await session.connection()
     result = await conn.execute(delete(deliveries).where(deliveries.c.created_at < before))
     return int(result.rowcount)
+
+
+async def count_with_role(session: AsyncSession, group_id: int, role: str) -> int:
+    """How many of the group's members have `role`."""
+    statement = (
+        select(func.count())
+        .select_from(Member)
+        .where(Member.group_id == group_id, Member.role == role)
+    )
+    return int((await session.exec(statement)).one())

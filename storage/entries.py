@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -65,3 +66,25 @@ async def add(session: AsyncSession, row: SQLModel) -> int:
     row_id = int((await conn.execute(insert(table).returning(table.c.id), values)).scalar_one())
     row.id = row_id
     return row_id
+
+
+async def referral_numbered(session: AsyncSession, group_id: int, number: int) -> Referral | None:
+    """The group's referral with this number, locked for update (PostgreSQL)."""
+    statement = select(Referral).where(Referral.group_id == group_id, Referral.number == number)
+    referral: Referral | None = (await session.exec(statement.with_for_update())).first()
+    return referral
+
+
+async def open_referrals(
+    session: AsyncSession, group_id: int, member_id: int
+) -> tuple[Sequence[Referral], Sequence[Referral]]:
+    """A member's referrals still open or contacted: (received, given), by number."""
+    base = select(Referral).where(
+        col(Referral.group_id) == group_id,
+        col(Referral.voided) == false(),
+        col(Referral.status).in_(("open", "contacted")),
+    )
+    number = col(Referral.number)
+    received = await session.exec(base.where(Referral.receiver_id == member_id).order_by(number))
+    given = await session.exec(base.where(Referral.giver_id == member_id).order_by(number))
+    return received.all(), given.all()

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from sqlmodel import col, select
-
 from bot import commands as c
 from bot.context import Context, Refusal
 from bot.messages import Button, Reply, Section, to_group, to_member, to_sender
@@ -75,8 +73,7 @@ async def thank(ctx: Context, cmd: c.ThankMember) -> list[Reply]:
 
 
 async def _referral(ctx: Context, number: int) -> Referral:
-    statement = select(Referral).where(Referral.group_id == ctx.group_id, Referral.number == number)
-    referral = (await ctx.session.exec(statement.with_for_update())).first()
+    referral = await entries.referral_numbered(ctx.session, ctx.group_id, number)
     if referral is None or referral.voided:
         raise Refusal(f"There is no referral #{number} in this group. /referrals lists yours.")
     return referral
@@ -120,18 +117,7 @@ async def move_referral(ctx: Context, cmd: c.MoveReferral) -> list[Reply]:
 
 
 async def list_referrals(ctx: Context, cmd: c.ListReferrals) -> list[Reply]:
-    open_states = ("open", "contacted")
-    base = select(Referral).where(
-        Referral.group_id == ctx.group_id,
-        Referral.voided == False,  # noqa: E712
-        col(Referral.status).in_(open_states),
-    )
-    received = (await ctx.session.exec(
-        base.where(Referral.receiver_id == ctx.member_id).order_by(col(Referral.number))
-    )).all()  # fmt: skip
-    given = (await ctx.session.exec(
-        base.where(Referral.giver_id == ctx.member_id).order_by(col(Referral.number))
-    )).all()  # fmt: skip
+    received, given = await entries.open_referrals(ctx.session, ctx.group_id, ctx.member_id)
     if not received and not given:
         return [to_sender("You have no open referrals. Give one with /refer @member ...")]
     names = {m.id: m.name for m in await directory.roster(ctx.session, ctx.group_id)}

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlmodel import col, select
-
 from bot import commands as c
 from bot.context import Context, Refusal
 from bot.messages import Button, Reply, Section, to_group, to_sender
 from bot.parsing import weekday_name
 from bot.schedule import next_occurrence, parse_clock, previous_occurrence
-from storage.directory import insert_ignore
-from storage.tables import Meeting, MeetingResponse, Member, key
+from storage import meetings
+from storage.tables import Meeting
 
 RSVP_BUTTONS = (
     Button("Attend", "/meeting rsvp yes", style="primary"),
@@ -31,22 +29,7 @@ def _schedule(ctx: Context) -> tuple[int, str]:
 
 
 async def _meeting(ctx: Context, starts_at: datetime) -> Meeting:
-    values = dict(group_id=ctx.group_id, starts_at=starts_at, place=ctx.group.meeting_place)
-    await insert_ignore(ctx.session, Meeting, values)
-    statement = select(Meeting).where(
-        Meeting.group_id == ctx.group_id, Meeting.starts_at == starts_at
-    )
-    return (await ctx.session.exec(statement)).one()
-
-
-async def _response(ctx: Context, meeting: Meeting, member: Member) -> MeetingResponse:
-    statement = select(MeetingResponse).where(
-        MeetingResponse.meeting_id == meeting.id, MeetingResponse.member_id == member.id
-    )
-    found = (await ctx.session.exec(statement)).first()
-    return found or MeetingResponse(
-        meeting_id=key(meeting), member_id=key(member), updated_at=ctx.now
-    )
+    return await meetings.occurrence(ctx.session, ctx.group_id, starts_at, ctx.group.meeting_place)
 
 
 def describe(ctx: Context, starts_at: datetime) -> str:
@@ -61,17 +44,7 @@ async def show_meeting(ctx: Context, cmd: c.ShowMeeting) -> list[Reply]:
     """The next meeting and the answers so far."""
     weekday, clock = _schedule(ctx)
     starts = next_occurrence(weekday, parse_clock(clock), ctx.group.timezone, ctx.now)
-    statement = (
-        select(MeetingResponse.rsvp, Member.name)
-        .join(Meeting, col(Meeting.id) == MeetingResponse.meeting_id)
-        .join(Member, col(Member.id) == MeetingResponse.member_id)
-        .where(Meeting.group_id == ctx.group_id, Meeting.starts_at == starts)
-        .where(col(MeetingResponse.rsvp).is_not(None))
-        .order_by(Member.name)
-    )
-    answers: dict[str, list[str]] = {}
-    for rsvp, name in await ctx.session.exec(statement):
-        answers.setdefault(str(rsvp), []).append(name)
+    answers = await meetings.rsvps(ctx.session, ctx.group_id, starts)
     lines = tuple(
         f"{_RSVP_WORDS[key].capitalize()} ({len(answers[key])}): {', '.join(answers[key])}"
         for key in _RSVP_WORDS
@@ -85,7 +58,9 @@ async def answer_meeting(ctx: Context, cmd: c.AnswerMeeting) -> list[Reply]:
     """The sender's RSVP for the next meeting."""
     weekday, clock = _schedule(ctx)
     starts = next_occurrence(weekday, parse_clock(clock), ctx.group.timezone, ctx.now)
-    response = await _response(ctx, await _meeting(ctx, starts), ctx.member)
+    response = await meetings.response(
+        ctx.session, await _meeting(ctx, starts), ctx.member, ctx.now
+    )
     response.rsvp, response.updated_at = cmd.response, ctx.now
     ctx.session.add(response)
     return [to_sender(f"Noted: {_RSVP_WORDS[cmd.response]} on {describe(ctx, starts)}.")]
@@ -122,7 +97,7 @@ async def record_attendance(ctx: Context, cmd: c.RecordAttendance) -> list[Reply
     weekday, clock = _schedule(ctx)
     member = await ctx.resolve(cmd.member)
     starts = previous_occurrence(weekday, parse_clock(clock), ctx.group.timezone, ctx.now)
-    response = await _response(ctx, await _meeting(ctx, starts), member)
+    response = await meetings.response(ctx.session, await _meeting(ctx, starts), member, ctx.now)
     response.attendance, response.updated_at = cmd.status, ctx.now
     ctx.session.add(response)
     ctx.audit("attendance", "member", cmd.status, member.id)

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from sqlmodel import func, select
-
 from bot import commands as c
 from bot.context import LEADER, MEMBER, Context, Refusal
 from bot.messages import Reply, Section, to_group, to_sender
 from bot.money import format_money
 from bot.parsing import format_lead, weekday_name
-from storage.tables import Member
+from storage import directory
 
 _COLUMNS = {"timezone": "timezone", "currency": "currency", "recognition": "recognition",
             "nudges": "nudges", "reminders": "reminder_leads", "milestones": "milestones",
@@ -81,14 +79,9 @@ async def set_role(ctx: Context, cmd: c.SetRole) -> list[Reply]:
     """Leaders: give or take the leader role."""
     ctx.require_leader("change roles")
     member = await ctx.resolve(cmd.member)
-    if cmd.role == MEMBER and member.role == LEADER:
-        leaders = (
-            select(func.count())
-            .select_from(Member)
-            .where(Member.group_id == ctx.group_id, Member.role == LEADER)
-        )
-        if int((await ctx.session.exec(leaders)).one()) <= 1:
-            raise Refusal(f"{member.name} is the only leader; name another leader first.")
+    demoting = cmd.role == MEMBER and member.role == LEADER
+    if demoting and await directory.count_with_role(ctx.session, ctx.group_id, LEADER) <= 1:
+        raise Refusal(f"{member.name} is the only leader; name another leader first.")
     member.role = cmd.role
     ctx.session.add(member)
     ctx.audit("role", "member", cmd.role, member.id)
