@@ -54,6 +54,8 @@ async def _run(
     runtime: Runtime, stop: asyncio.Event, on_ready: Callable[[int], None] | None
 ) -> None:
     settings = runtime.settings
+    if settings.telegram_configured:
+        log.warning("TELEGRAM_BOT_TOKEN is set, but this version has no Telegram adapter yet")
     transports: list[Transport] = []
     slack_app: Any = None
     socket_mode: Any = None
