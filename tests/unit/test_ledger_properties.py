@@ -23,18 +23,13 @@ from sqlmodel import select
 from bot.service import Core, GroupDefaults
 from storage import reports
 from storage.database import Database
-from storage.tables import Member, OneToOne, Referral, Thanks, Visitor
+from storage.entries import KINDS
+from storage.tables import Member, Referral, Thanks
 from tests.conftest import Chat, Clock
 from tests.unit.test_grammar import template_file  # noqa: F401  (fixture)
 from tests.unit.test_rules import balance
 
 NAMES = ("ann", "ben", "cat", "dan", "eve", "fay")
-KINDS: dict[str, Any] = {
-    "referral": Referral,
-    "thanks": Thanks,
-    "one_to_one": OneToOne,
-    "visitor": Visitor,
-}
 UNDO_WORD = {"referral": "referral", "thanks": "thanks", "one_to_one": "onetoone",
              "visitor": "visitor"}  # fmt: skip
 END_OF_TIME = datetime(2100, 1, 1, tzinfo=UTC)
