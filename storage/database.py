@@ -27,6 +27,7 @@ from storage import sqlite_inline
 
 BUSY_TIMEOUT_MS = 30_000
 IMMEDIATE = "referral_bot_begin_immediate"
+NO_BEGIN = "referral_bot_no_begin"
 PING_SECONDS = 3
 
 
@@ -54,8 +55,10 @@ def _sqlite_setup(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Any) -> None:
-        immediate = connection.get_execution_options().get(IMMEDIATE, False)
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        options = connection.get_execution_options()
+        if options.get(NO_BEGIN, False):
+            return  # each statement on its own, as PostgreSQL's readers run
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if options.get(IMMEDIATE) else "BEGIN")
 
 
 class Database:
@@ -82,12 +85,11 @@ class Database:
             self.engine.execution_options(**{IMMEDIATE: True}) if self.is_sqlite else self.engine
         )
         self._sessions = async_sessionmaker(writer, class_=AsyncSession, expire_on_commit=False)
-        # Readers on PostgreSQL run each statement on its own (no BEGIN/COMMIT round trips):
-        # they read, and their rare writes (a newcomer's member row) are single upserts.
-        reader = (
-            self.engine
-            if self.is_sqlite
-            else self.engine.execution_options(isolation_level="AUTOCOMMIT")
+        # Readers run each statement on its own (no BEGIN/COMMIT: round trips on PostgreSQL,
+        # two more statements on SQLite): they read, and their rare writes (a newcomer's
+        # member row) are single upserts.
+        reader = self.engine.execution_options(
+            **({NO_BEGIN: True} if self.is_sqlite else {"isolation_level": "AUTOCOMMIT"})
         )
         self._readers = async_sessionmaker(reader, class_=AsyncSession, expire_on_commit=False)
         self._write_lock = asyncio.Lock() if self.is_sqlite else None

@@ -85,7 +85,10 @@ def _attach(session: AsyncSession, model: Any, data: dict[str, Any]) -> Any:
     existing = session.sync_session.identity_map.get(identity_key(model, data["id"]))
     if existing is not None:
         return existing
-    row = model(**data)
+    # Built as the ORM's loader builds a row: no __init__, whose per-field instrumented
+    # setattr costs more than the query did.
+    row = model._sa_class_manager.new_instance()
+    row.__dict__.update(data)
     make_transient_to_detached(row)
     session.add(row)
     return row

@@ -37,8 +37,11 @@ class Money(TypeDecorator[Decimal]):
         return Decimal(value)
 
     def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
-        if value is None:
-            return None
-        if dialect.name == "sqlite":
-            return Decimal(int(value)) / _FACTOR
-        return Decimal(value)
+        return None if value is None else from_stored(value, dialect.name)
+
+
+def from_stored(value: Any, dialect_name: str) -> Decimal:
+    """An amount (or a SUM of amounts) as the database returned it, as a `Decimal`."""
+    if dialect_name == "sqlite":
+        return Decimal(int(value)) / _FACTOR
+    return Decimal(value)

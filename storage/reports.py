@@ -15,19 +15,20 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    Numeric,
     bindparam,
     false,
     func,
     literal,
+    null,
     select,
-    true,
     type_coerce,
     union_all,
 )
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.money_type import Money
+from storage.money_type import Money, from_stored
 from storage.tables import Member, OneToOne, Referral, Thanks, Visitor
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -54,43 +55,45 @@ def _live(model: Any) -> list[ColumnElement[bool]]:
     return [col(model.voided) == false(), col(model.created_at) < bindparam("end")]
 
 
-@cache
-def _counts(windows: int) -> Any:
-    """Every count of a member's balance, for `windows` start times, in one row."""
+COUNTED = ("given", "received", "one_to_ones", "one_to_ones", "visitors")
+SUMMED = ("credited", "thanked")
 
-    def part(model: Any, column: Any, name: str) -> Any:
-        counts = [func.count().filter(_since(model, w)).label(f"w{w}") for w in range(windows)]
+
+@cache
+def _totals(windows: int) -> Any:
+    """Every number of a member's balance for `windows` start times, in one statement:
+    a row per count (kind, NULL, one column per window) and a row per currency of each
+    amount (kind, currency, sums). The columns carry no type: amounts are converted with
+    `from_stored` (a count under the Money type would be scaled on SQLite)."""
+
+    def windowed(model: Any, aggregate: Any) -> list[Any]:
+        return [aggregate.filter(_since(model, w)).label(f"w{w}") for w in range(windows)]
+
+    def counted(kind: str, model: Any, column: Any) -> Any:
         where = [column == bindparam("member_id"), *_live(model)]
-        return select(*counts).where(*where).subquery(name)
+        no_currency = null().label("currency")
+        return select(literal(kind).label("kind"), no_currency, *windowed(model, func.count()))\
+            .where(*where)  # fmt: skip
 
-    parts = [
-        part(Referral, col(Referral.giver_id), "given"),
-        part(Referral, col(Referral.receiver_id), "received"),
-        part(OneToOne, col(OneToOne.member_a_id), "met_a"),
-        part(OneToOne, col(OneToOne.member_b_id), "met_b"),
-        part(Visitor, col(Visitor.host_id), "visitors"),
-    ]
-    joined = parts[0]
-    for other in parts[1:]:  # one row each: joined side by side
-        joined = joined.join(other, true())
-    return select(*(column for p in parts for column in p.c)).select_from(joined)
-
-
-@cache
-def _amounts(windows: int) -> Any:
-    """Closed business credited to a member and thanked by them, per currency and window."""
-
-    def side(direction: str, column: Any) -> Any:
-        amount = col(Thanks.amount)
-        sums = [
-            type_coerce(func.sum(amount).filter(_since(Thanks, w)), Money).label(f"w{w}")
-            for w in range(windows)
-        ]
+    def summed(kind: str, column: Any) -> Any:
+        amount, currency = col(Thanks.amount), col(Thanks.currency)
         where = [column == bindparam("member_id"), amount.is_not(None), *_live(Thanks)]
-        currency = col(Thanks.currency)
-        return select(literal(direction), currency, *sums).where(*where).group_by(currency)
+        plain = type_coerce(amount, Numeric())  # the stored value, unconverted
+        return (
+            select(literal(kind), currency, *windowed(Thanks, func.sum(plain)))
+            .where(*where)
+            .group_by(currency)
+        )
 
-    return union_all(side("credited", col(Thanks.to_id)), side("thanked", col(Thanks.from_id)))
+    return union_all(
+        counted("given", Referral, col(Referral.giver_id)),
+        counted("received", Referral, col(Referral.receiver_id)),
+        counted("one_to_ones", OneToOne, col(OneToOne.member_a_id)),
+        counted("one_to_ones", OneToOne, col(OneToOne.member_b_id)),
+        counted("visitors", Visitor, col(Visitor.host_id)),
+        summed("credited", col(Thanks.to_id)),
+        summed("thanked", col(Thanks.from_id)),
+    )
 
 
 async def totals_since(
@@ -100,22 +103,15 @@ async def totals_since(
     conn = await session.connection()
     params: dict[str, Any] = {"member_id": member_id, "end": end}
     params.update({f"start{w}": start or EPOCH for w, start in enumerate(starts)})
-    n = len(starts)
-    row = (await conn.execute(_counts(n), params)).one()
-    given, received, met_a, met_b, visitors = (row[i * n : (i + 1) * n] for i in range(5))
-    result = [
-        Totals(
-            int(given[w]),
-            int(received[w]),
-            one_to_ones=int(met_a[w] + met_b[w]),
-            visitors=int(visitors[w]),
-        )
-        for w in range(n)
-    ]
-    for direction, currency, *sums in await conn.execute(_amounts(n), params):
-        for w, total in enumerate(sums):
-            if total is not None:
-                getattr(result[w], direction)[currency] = Decimal(total)
+    result = [Totals() for _ in starts]
+    dialect = conn.dialect.name
+    for kind, currency, *values in await conn.execute(_totals(len(starts)), params):
+        for totals, value in zip(result, values, strict=True):
+            if kind in SUMMED:
+                if value is not None:
+                    getattr(totals, kind)[currency] = from_stored(value, dialect)
+            else:
+                setattr(totals, kind, getattr(totals, kind) + int(value))
     return result
 
 
