@@ -267,7 +267,7 @@ async def naive_leaderboard(db: Database, chapter: Chapter, person: Person) -> A
     return _standings(standings)
 
 
-# --- the floor: storage.reports alone, in the same kind of transaction -------------------
+# --- the floor: storage.reports alone, in the same kind of transaction as the core's reads -
 
 
 async def reports_balance(db: Database, chapter: Chapter, person: Person) -> Any:
@@ -276,14 +276,14 @@ async def reports_balance(db: Database, chapter: Chapter, person: Person) -> Any
     starts = [
         window(period, now, chapter.timezone).start for period in (Period.ALL, Period.QUARTER)
     ]
-    async with db.transaction() as session:
+    async with db.transaction(write=False) as session:
         return await reports.totals_since(session, person.id, starts, now)
 
 
 async def reports_leaderboard(db: Database, chapter: Chapter, person: Person) -> Any:
     """The `reports.leaderboard` call of /leaderboard quarter, without the core."""
     span = window(Period.QUARTER, datetime.now(UTC), chapter.timezone)
-    async with db.transaction() as session:
+    async with db.transaction(write=False) as session:
         standings = await reports.leaderboard(
             session, chapter.id, chapter.currency, span.start, span.end
         )

@@ -61,10 +61,17 @@ def _require_currency(currency: str) -> None:
         raise ValueError(f"not an ISO 4217 currency code: {currency!r}")
 
 
+@lru_cache(maxsize=64)
 def currency_exponent(currency: str) -> int:
     """Number of decimals the currency uses: USD 2, JPY 0, BHD 3."""
     _require_currency(currency)
     return int(get_currency_precision(currency))
+
+
+@lru_cache(maxsize=64)
+def _step(currency: str) -> Decimal:
+    """The currency's smallest unit: Decimal("0.01") for USD."""
+    return Decimal(1).scaleb(-currency_exponent(currency))
 
 
 def looks_like_amount(word: str) -> bool:
@@ -81,7 +88,7 @@ def quantize(amount: Decimal, currency: str) -> Decimal:
         raise ValueError(f"not a finite amount: {amount!r}")
     exp = currency_exponent(currency)
     prec = max(28, amount.adjusted() + exp + 2)
-    return amount.quantize(Decimal(1).scaleb(-exp), rounding=ROUND_HALF_UP, context=Context(prec))
+    return amount.quantize(_step(currency), rounding=ROUND_HALF_UP, context=Context(prec))
 
 
 def format_money(amount: Decimal, currency: str) -> str:

@@ -152,17 +152,24 @@ def _board() -> Any:
         select(col(OneToOne.member_a_id), literal(0), zero, one).where(*window(OneToOne)),
         select(col(OneToOne.member_b_id), literal(0), zero, one).where(*window(OneToOne)),
     ).subquery("facts")  # fmt: skip
-    return (
+    per_member = (
         select(
             facts.c.member_id,
-            col(Member.name),
-            func.sum(facts.c.given),
-            type_coerce(func.sum(facts.c.credited), Money),
-            func.sum(facts.c.met),
+            func.sum(facts.c.given).label("given"),
+            func.sum(facts.c.credited).label("credited"),
+            func.sum(facts.c.met).label("met"),
         )
-        .join(Member, col(Member.id) == facts.c.member_id)
-        .group_by(facts.c.member_id, col(Member.name))
+        .group_by(facts.c.member_id)
+        .subquery("per_member")
     )
+    # Summed first, then joined: one name lookup per member rather than per entry.
+    return select(
+        per_member.c.member_id,
+        col(Member.name),
+        per_member.c.given,
+        type_coerce(per_member.c.credited, Money),
+        per_member.c.met,
+    ).join(Member, col(Member.id) == per_member.c.member_id)
 
 
 async def leaderboard(
