@@ -84,8 +84,8 @@ class Core:
                 replies, outcome = await self._handle(incoming)
         except _Answer as answer:
             replies, outcome = [to_sender(answer.text)], answer.outcome
-        except IntegrityError:
-            replies, outcome = await self._stored_answer(incoming), "duplicate"
+        except IntegrityError:  # the delivery id was there already (or a unique rule clashed)
+            replies, outcome = await self._stored_answer(incoming)
         except Exception as error:  # the database is away, or a bug: say so, record nothing
             # Where it failed, never the error's text: that may quote what a member typed.
             where = "".join(traceback.format_tb(error.__traceback__))
@@ -108,12 +108,13 @@ class Core:
         chat = incoming.chat
         return f"{chat.platform}:{chat.workspace_id or ''}:{incoming.delivery_id}"[:200]
 
-    async def _stored_answer(self, incoming: Incoming) -> list[Reply]:
-        async with self.db.transaction() as session:
+    async def _stored_answer(self, incoming: Incoming) -> tuple[list[Reply], str]:
+        async with self.db.transaction(write=False) as session:
             stored = await delivered(session, self._key(incoming))
-        if stored is None:  # not a duplicate after all: a rare race on a unique key
-            return [to_sender("That clashed with another change at the same moment; try again.")]
-        return [Reply.from_json(r) for r in json.loads(stored)]
+        if stored is None:  # not a redelivery after all: a rare race on a unique key
+            clash = "That clashed with another change at the same moment; try again."
+            return [to_sender(clash)], "clash"
+        return [Reply.from_json(r) for r in json.loads(stored)], "redelivered"
 
     async def _handle(self, incoming: Incoming) -> tuple[list[Reply], str]:
         try:  # only to know whether this unit of work writes; parsed again below
@@ -130,8 +131,6 @@ class Core:
             except grammar.Malformed as error:
                 raise _Answer("malformed", malformed_text(error)) from error
             recording = not isinstance(command, actions.READ_ONLY)
-            if recording and (stored := await delivered(session, key)) is not None:
-                return [Reply.from_json(r) for r in json.loads(stored)], "redelivered"
             if isinstance(command, actions.RECORDS_NOTHING):
                 return await actions.run(None, command), "ok"  # type: ignore[arg-type]
             if no_group is not None:
@@ -143,6 +142,10 @@ class Core:
             try:
                 replies = await actions.run(ctx, command)
             except Refusal as refusal:
+                # A redelivery of a command already carried out can be refused the second
+                # time (the referral has moved on): the first answer is the right one.
+                if recording and (stored := await delivered(session, key)) is not None:
+                    return [Reply.from_json(r) for r in json.loads(stored)], "redelivered"
                 raise _Answer("refused", str(refusal)) from refusal
             direct = [r for r in replies if r.audience is Audience.SENDER]
             later = [
@@ -151,8 +154,9 @@ class Core:
                 if r.audience is not Audience.SENDER
             ]
             await outbox.enqueue(session, group, later, now)
-            # Recorded with the entry: a concurrent duplicate fails here on the key and
-            # rolls back whole; a later redelivery finds it above.
+            # Recorded with the entry. A redelivery (or a concurrent duplicate) fails here on
+            # the key and rolls back whole, then gets the stored answer (`handle`): a lookup
+            # before the work would cost every command a statement for the rare redelivery.
             if recording:
                 answer = json.dumps([r.to_json() for r in direct])
                 await directory.record_delivery(session, key, answer, now)

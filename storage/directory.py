@@ -214,18 +214,20 @@ async def delivered(session: AsyncSession, key: str) -> str | None:
     return answer
 
 
+DELIVERIES = SQLModel.metadata.tables["deliveries"]
+_RECORD_DELIVERY = insert(DELIVERIES)
+
+
 async def record_delivery(session: AsyncSession, key: str, answer: str, now: datetime) -> None:
     """Remember a handled delivery and its answer (the key is unique: a duplicate fails)."""
-    deliveries = SQLModel.metadata.tables["deliveries"]
     conn = await session.connection()
-    await conn.execute(insert(deliveries), {"key": key, "answer": answer, "created_at": now})
+    await conn.execute(_RECORD_DELIVERY, {"key": key, "answer": answer, "created_at": now})
 
 
 async def forget_deliveries(session: AsyncSession, before: datetime) -> int:
     """Delete delivery ids recorded before `before`; returns how many."""
-    deliveries = SQLModel.metadata.tables["deliveries"]
     conn = await session.connection()
-    result = await conn.execute(delete(deliveries).where(deliveries.c.created_at < before))
+    result = await conn.execute(delete(DELIVERIES).where(DELIVERIES.c.created_at < before))
     return int(result.rowcount)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 from sqlalchemy import false, insert, literal, union_all
@@ -57,13 +58,21 @@ async def find_entry(session: AsyncSession, group_id: int, kind: str, number: in
     return entry if entry is not None and entry.group_id == group_id else None
 
 
+@cache
+def _insert_returning_id(model: type[SQLModel]) -> tuple[Any, tuple[str, ...]]:
+    """The INSERT ... RETURNING id of a model's table (built once) and its value columns."""
+    table: Any = model.__table__  # type: ignore[attr-defined]
+    columns = tuple(c.name for c in table.columns if c.name != "id")
+    return insert(table).returning(table.c.id), columns
+
+
 async def add(session: AsyncSession, row: SQLModel) -> int:
     """Insert a new entry with one Core statement (the ORM's unit of work costs more than
     the whole SQLite insert); sets and returns its id."""
-    table: Any = type(row).__table__  # type: ignore[attr-defined]
-    values = {c.name: getattr(row, c.name) for c in table.columns if c.name != "id"}
+    statement, columns = _insert_returning_id(type(row))
+    values = {name: getattr(row, name) for name in columns}
     conn = await session.connection()
-    row_id = int((await conn.execute(insert(table).returning(table.c.id), values)).scalar_one())
+    row_id = int((await conn.execute(statement, values)).scalar_one())
     row.id = row_id
     return row_id
 
