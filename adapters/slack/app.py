@@ -198,6 +198,9 @@ class SlackAdapter:
         if callback == "refer":
             line = views.refer_command(values)
         elif callback == "thanks":
+            if errors := views.thanks_field_errors(values):
+                await ack(response_action="errors", errors=errors)  # nothing recorded
+                return
             line = views.thanks_command(values)
         else:
             line = views.amount_command(remembered.get("cmd") or "", values)

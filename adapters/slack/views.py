@@ -8,6 +8,7 @@ from typing import Any
 from adapters.slack import render
 from adapters.slack.render import plain
 from bot.messages import Reply
+from bot.money import looks_like_amount
 
 JsonDict = dict[str, Any]
 MAX_VIEW_BLOCKS = 100
@@ -105,6 +106,19 @@ def refer_command(values: JsonDict) -> str:
     if any(option.get("value") == "inside" for option in ticked):
         words.append("inside")
     return " ".join(w for w in words if w)
+
+
+def thanks_field_errors(values: JsonDict) -> dict[str, str]:
+    """What the /thanks modal's fields would say wrongly once joined into one command line:
+    an amount field that is not an amount, or (with no amount) a note that would be read
+    as one. Keyed by block id, as Slack shows them under the fields."""
+    amount, note = _value(values, "amount"), _value(values, "note")
+    if amount and not looks_like_amount(amount):
+        return {"amount": "Write the amount as a number, e.g. 2500 or $2,500.50."}
+    if not amount and looks_like_amount(note):
+        return {"note": "Start the note with a word (a number first reads as the amount), "
+                        "or put the amount in its own field."}  # fmt: skip
+    return {}
 
 
 def thanks_command(values: JsonDict) -> str:

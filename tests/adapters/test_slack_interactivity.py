@@ -7,6 +7,8 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+import pytest
+
 from sqlmodel import select
 
 from storage.tables import Referral, Thanks
@@ -87,6 +89,48 @@ async def test_thanks_without_text_opens_a_modal_too(bot: Harness) -> None:
     assert "Thanks to Carol recorded" in blocks_text(response.json()["view"]["blocks"])
     (thanks,) = await _thanks(bot)
     assert (thanks.amount, thanks.note) == (Decimal("1200"), "bakery fit-out")
+
+
+@pytest.mark.parametrize(
+    ("amount", "note", "field"),
+    [
+        ("", "3 new clients thanks to you", "note"),  # would be read as an amount of 3
+        ("", "$ well spent", "note"),
+        ("lots", "bakery fit-out", "amount"),  # would be read as the note
+    ],
+)
+async def test_thanks_modal_fields_that_would_be_misread_are_flagged(
+    bot: Harness, amount: str, note: str, field: str
+) -> None:
+    await bot.command("/thanks", "")
+    modal = view_of(bot.slack.calls_to("views.open")[0].args)
+    state = {
+        "member": {"user": {"type": "users_select", "selected_user": "U3"}},
+        "amount": {"value": {"type": "plain_text_input", "value": amount or None}},
+        "note": {"value": {"type": "plain_text_input", "value": note}},
+    }
+
+    response = await bot.post(view_submission("thanks", state, modal["private_metadata"]))
+
+    body = response.json()
+    assert body["response_action"] == "errors"
+    assert list(body["errors"]) == [field]
+    assert await _thanks(bot) == []
+
+
+async def test_thanks_modal_note_alone_is_recognition(bot: Harness) -> None:
+    await bot.command("/thanks", "")
+    modal = view_of(bot.slack.calls_to("views.open")[0].args)
+    state = {
+        "member": {"user": {"type": "users_select", "selected_user": "U3"}},
+        "amount": {"value": {"type": "plain_text_input", "value": None}},
+        "note": {"value": {"type": "plain_text_input", "value": "great intro, 3 leads"}},
+    }
+
+    await bot.post(view_submission("thanks", state, modal["private_metadata"]))
+
+    (thanks,) = await _thanks(bot)
+    assert (thanks.amount, thanks.note) == (None, "great intro, 3 leads")
 
 
 async def test_referrals_buttons_move_the_status(bot: Harness) -> None:
