@@ -8,7 +8,6 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-
 from sqlmodel import select
 
 from storage.tables import Referral, Thanks
