@@ -30,6 +30,10 @@ from storage.money_type import Money
 FORMAT, VERSION = "referral-bot", 1
 CHUNK = 5_000
 LISTS = ("groups", "members", "referrals", "thanks", "one_to_ones", "visitors")  # = table names
+# Lists added to the documented ones, so that moving a chapter (SQLite to PostgreSQL, say)
+# keeps its meetings, RSVPs, attendance and audit trail; an import reads them when present.
+EXTRA_LISTS = ("meetings", "meeting_responses", "audit_log")
+ALL_LISTS = LISTS + EXTRA_LISTS
 CSV_COLUMNS = ("kind", "id", "group", "created_at", "from", "to", "amount", "currency",
                "status", "temperature", "detail", "voided")  # fmt: skip
 # Keys added to the documented ones (the format allows it), so that an import loses nothing:
@@ -90,6 +94,21 @@ _EXPORT: dict[str, Callable[[Any], dict[str, Any]]] = {
         "name": r.name, "business": r.business, "created_at": iso(r.created_at),
         "voided": bool(r.voided),
     },
+    "meetings": lambda r: {
+        "id": str(r.id), "group_id": str(r.group_id), "starts_at": iso(r.starts_at),
+        "place": r.place,
+    },
+    "meeting_responses": lambda r: {
+        "id": str(r.id), "meeting_id": str(r.meeting_id), "member_id": str(r.member_id),
+        "rsvp": r.rsvp, "attendance": r.attendance, "updated_at": iso(r.updated_at),
+    },
+    "audit_log": lambda r: {
+        "id": str(r.id), "group_id": str(r.group_id),
+        "actor_id": None if r.actor_id is None else str(r.actor_id), "action": r.action,
+        "entity_kind": r.entity_kind,
+        "entity_id": None if r.entity_id is None else str(r.entity_id), "reason": r.reason,
+        "created_at": iso(r.created_at),
+    },
 }  # fmt: skip
 
 
@@ -138,7 +157,11 @@ async def _items(
 ) -> AsyncIterator[dict[str, Any]]:
     t = table(name)
     statement = select(t).order_by(t.c.id)
-    if group_id is not None:
+    if group_id is not None and name == "meeting_responses":  # the group of its meeting
+        meetings = table("meetings")
+        of_group = select(meetings.c.id).where(meetings.c.group_id == group_id)
+        statement = statement.where(t.c.meeting_id.in_(of_group))
+    elif group_id is not None:
         statement = statement.where(t.c["id" if name == "groups" else "group_id"] == group_id)
     async for row in _stream(conn, statement):
         yield _EXPORT[name](row)
@@ -152,7 +175,7 @@ async def export_document(db: Database, group_id: int | None = None) -> dict[str
     """The JSON export (format version 1) as one object; only `group_id`'s rows if given."""
     document = _header()
     async with _snapshot(db) as conn:
-        for name in LISTS:
+        for name in ALL_LISTS:
             document[name] = [item async for item in _items(conn, name, group_id)]
     return document
 
@@ -163,14 +186,14 @@ async def write_json(db: Database, out: TextIO, group_id: int | None = None) -> 
         out.write("{\n")
         for key, value in _header().items():
             out.write(f"  {json.dumps(key)}: {json.dumps(value)},\n")
-        for index, name in enumerate(LISTS):
+        for index, name in enumerate(ALL_LISTS):
             out.write(f'  "{name}": [')
             separator = "\n    "
             async for item in _items(conn, name, group_id):
                 out.write(separator + json.dumps(item))
                 separator = ",\n    "
             out.write("]" if separator == "\n    " else "\n  ]")
-            out.write(",\n" if index < len(LISTS) - 1 else "\n}\n")
+            out.write(",\n" if index < len(ALL_LISTS) - 1 else "\n}\n")
 
 
 def _csv_query(group_id: int | None) -> Select[Any]:

@@ -19,7 +19,17 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bot.actions.roster import classification_key
 from storage.clock import utcnow
 from storage.database import Database
-from storage.export import CHUNK, FORMAT, LISTS, SETTINGS, VERSION, iso, table
+from storage.export import (
+    ALL_LISTS,
+    CHUNK,
+    EXTRA_LISTS,
+    FORMAT,
+    LISTS,
+    SETTINGS,
+    VERSION,
+    iso,
+    table,
+)
 from storage.tables import Group
 
 SQLITE_CACHE_KIB = -262_144  # PRAGMA cache_size during an import: up to 256 MiB
@@ -122,6 +132,21 @@ _ROWS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
         "name": _str(x["name"]), "business": _opt(x["business"]),
         "created_at": _time(x["created_at"]), "voided": _bool(x["voided"]),
     },
+    "meetings": lambda x: {
+        "id": _int(x["id"]), "group_id": _int(x["group_id"]),
+        "starts_at": _time(x["starts_at"]), "place": _opt(x["place"]),
+    },
+    "meeting_responses": lambda x: {
+        "id": _int(x["id"]), "meeting_id": _int(x["meeting_id"]),
+        "member_id": _int(x["member_id"]), "rsvp": _opt(x["rsvp"]),
+        "attendance": _opt(x["attendance"]), "updated_at": _time(x["updated_at"]),
+    },
+    "audit_log": lambda x: {
+        "id": _int(x["id"]), "group_id": _int(x["group_id"]),
+        "actor_id": _opt_int(x["actor_id"]), "action": _str(x["action"]),
+        "entity_kind": _str(x["entity_kind"]), "entity_id": _opt_int(x["entity_id"]),
+        "reason": _opt(x["reason"]), "created_at": _time(x["created_at"]),
+    },
 }  # fmt: skip
 
 
@@ -144,7 +169,10 @@ def _lists(document: Any) -> dict[str, list[Any]]:
     for name in LISTS:
         if not isinstance(document.get(name), list):
             raise ImportRefused(f'The document has no "{name}" list.')
-    return {name: document[name] for name in LISTS}
+    for name in EXTRA_LISTS:  # not in every version 1 document: an empty list when absent
+        if not isinstance(document.get(name, []), list):
+            raise ImportRefused(f'The document\'s "{name}" is not a list.')
+    return {name: document.get(name, []) for name in ALL_LISTS}
 
 
 async def import_document(db: Database, document: dict[str, Any]) -> dict[str, int]:
@@ -152,7 +180,7 @@ async def import_document(db: Database, document: dict[str, Any]) -> dict[str, i
     lists = _lists(document)
     async with db.transaction() as session:
         conn = await session.connection()
-        for name in LISTS:
+        for name in ALL_LISTS:
             if (await conn.execute(select(table(name).c.id).limit(1))).first() is not None:
                 raise ImportRefused(f"The database already holds {name}: import only into an "
                                     "empty database (a new DATABASE_URL).")  # fmt: skip
@@ -186,7 +214,7 @@ async def _continue_after(conn: AsyncConnection, is_sqlite: bool) -> None:
     await conn.execute(update(groups).values(next_referral_number=highest))
     if is_sqlite:  # a rowid table continues after its highest id by itself
         return
-    for name in LISTS:
+    for name in ALL_LISTS:
         await conn.execute(text(
             f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), "
             f"COALESCE(MAX(id), 1), MAX(id) IS NOT NULL) FROM {name}"

@@ -37,6 +37,8 @@ pytestmark = pytest.mark.filterwarnings(
     r"ignore:(?s).*use .session\.exec\(\). instead:DeprecationWarning"
 )
 LISTS = ("groups", "members", "referrals", "thanks", "one_to_ones", "visitors")
+EXTRA_LISTS = ("meetings", "meeting_responses", "audit_log")
+ALL_LISTS = LISTS + EXTRA_LISTS
 DOCUMENTED = {
     "groups": {"id", "name", "platform", "chat_id", "workspace_id", "timezone", "currency"},
     "members": {"id", "group_id", "platform_user_id", "name", "business", "classification",
@@ -89,11 +91,16 @@ async def build_ledger(chat: Chat, clock: Clock) -> None:
         ("alice", "/visitor Jane Roe, Roe Catering"),
         ("bob", "/visitor Sam"),
         ("zoe", "/visitor Ana Lima, =cmd|' /C calc'!A0"),
+        ("alice", "/meeting set Tuesday 07:00 Cafe Central"),
+        ("bob", "/meeting rsvp yes"),
+        ("zoe", "/meeting rsvp substitute"),
     ]:  # fmt: skip
         await _say(chat, clock, who, command)
     for command in ["/undo referral 4 duplicate", "/undo thanks 3 entered twice",
                     "/undo onetoone 3 wrong person", "/undo visitor 3 never came"]:  # fmt: skip
         assert "Withdrawn" in await _say(chat, clock, "alice", command)
+    clock.advance(days=7)  # the meeting has taken place
+    await _say(chat, clock, "alice", "/meeting attendance @bob present")
     clock.advance(microseconds=250_000)  # the second chapter's times have a fraction
     for who, command in [("dave", "/join Baker"), ("erin", "/join Florist"),
                          ("dave", "/refer @erin Wedding cake, 555-0111 hot"),
@@ -144,7 +151,7 @@ def _is_time(value: Any) -> bool:
 
 async def test_json_has_the_documented_keys_and_types(db: Database, ledger: Chat) -> None:
     document = await export_document(db)
-    assert list(document) == ["format", "version", "exported_at", *LISTS]
+    assert list(document) == ["format", "version", "exported_at", *ALL_LISTS]
     assert (document["format"], document["version"]) == ("referral-bot", 1)
     assert _is_time(document["exported_at"])
     assert [len(document[name]) for name in LISTS] == [2, 5, 5, 5, 3, 4]
@@ -189,7 +196,26 @@ async def test_json_has_the_documented_keys_and_types(db: Database, ledger: Chat
         ("1", "Jane Roe", "Roe Catering", False), ("2", "Sam", None, False),
         ("3", "Ana Lima", "=cmd|' /C calc'!A0", True), ("4", "Kim", None, False),
     ]  # fmt: skip
-    assert document["visitors"][3]["created_at"] == "2026-11-25T15:09:00.250000Z"
+    assert document["visitors"][3]["created_at"] == "2026-12-02T15:37:00.250000Z"
+    # Added lists: the meeting, its answers and attendance, and the audit trail.
+    (meeting,) = document["meetings"]
+    assert (meeting["group_id"], meeting["place"]) == ("1", "Cafe Central")
+    assert _is_time(meeting["starts_at"])
+    assert [(r["member_id"], r["rsvp"], r["attendance"])
+            for r in document["meeting_responses"]] == [
+        ("2", "yes", "present"), ("3", "substitute", None)]  # fmt: skip
+    audit = document["audit_log"]
+    assert {(a["actor_id"], a["action"], a["entity_kind"]) for a in audit} >= {
+        ("1", "voided", "referral"),
+        ("1", "voided", "thanks"),
+        ("1", "attendance", "member"),
+    }
+    voided = next(a for a in audit if a["action"] == "voided")
+    assert (voided["entity_kind"], voided["entity_id"], voided["reason"]) == (
+        "referral",
+        "4",
+        "duplicate",
+    )
 
 
 async def test_write_json_is_the_document(db: Database, ledger: Chat) -> None:
@@ -205,8 +231,9 @@ async def test_write_json_is_the_document(db: Database, ledger: Chat) -> None:
 
 async def test_round_trip_and_the_core_goes_on(db: Database, ledger: Chat, empty: Database) -> None:
     first = await export_document(db)
+    assert all(first[name] for name in ALL_LISTS)  # every kind of row is in the data set
     counts = await import_document(empty, first)
-    assert counts == {name: len(first[name]) for name in LISTS}
+    assert counts == {name: len(first[name]) for name in ALL_LISTS}
     again = await export_document(empty)
     assert _without_time(again) == _without_time(first)
 
@@ -320,3 +347,28 @@ async def test_export_reads_a_snapshot_without_blocking_writers(
         await asyncio.wait_for(_say(ledger, clock, "alice", "/thanks @bob 5"), timeout=10)
         assert (await conn.execute(count)).scalar_one() == before
     assert len((await export_document(db))["thanks"]) == before + 1
+
+
+async def test_the_added_lists_are_optional_on_import(
+    db: Database, ledger: Chat, empty: Database
+) -> None:
+    documented_only = {k: v for k, v in (await export_document(db)).items()
+                       if k not in EXTRA_LISTS}  # fmt: skip
+    not_a_list = {**documented_only, "meetings": {"id": "1"}}
+    with pytest.raises(ImportRefused, match='"meetings" is not a list'):
+        await import_document(empty, not_a_list)
+
+    counts = await import_document(empty, documented_only)
+
+    assert [counts[name] for name in EXTRA_LISTS] == [0, 0, 0]
+    again = await export_document(empty)
+    assert all(again[name] == [] for name in EXTRA_LISTS)
+    assert _without_time(again) | {n: [] for n in EXTRA_LISTS} == _without_time(
+        documented_only | {n: [] for n in EXTRA_LISTS}
+    )
+
+
+async def test_meeting_answers_follow_their_meeting_s_group(db: Database, ledger: Chat) -> None:
+    first, second = await export_document(db, group_id=1), await export_document(db, group_id=2)
+    assert len(first["meeting_responses"]) == 2 and first["audit_log"]
+    assert [second[name] for name in EXTRA_LISTS] == [[], [], []]
