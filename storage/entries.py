@@ -77,6 +77,14 @@ async def add(session: AsyncSession, row: SQLModel) -> int:
     return row_id
 
 
+async def live_thanks_for(session: AsyncSession, referral_id: int) -> Sequence[Thanks]:
+    """The thanks recorded from a referral (its `won` amount) and not voided."""
+    statement = select(Thanks).where(
+        col(Thanks.referral_id) == referral_id, col(Thanks.voided) == false()
+    )
+    return (await session.exec(statement.order_by(col(Thanks.id)))).all()
+
+
 async def referral_numbered(session: AsyncSession, group_id: int, number: int) -> Referral | None:
     """The group's referral with this number, locked for update (PostgreSQL)."""
     statement = select(Referral).where(Referral.group_id == group_id, Referral.number == number)

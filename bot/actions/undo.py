@@ -8,6 +8,7 @@ from typing import Any
 from bot import commands as c
 from bot.context import Context, Refusal
 from bot.messages import Reply, to_sender
+from bot.money import format_money
 from storage import entries
 
 WINDOW = timedelta(hours=24)
@@ -44,4 +45,12 @@ async def undo(ctx: Context, cmd: c.Undo) -> list[Reply]:
     entry.voided = True
     ctx.session.add(entry)
     ctx.audit("voided", kind, cmd.reason or "withdrawn by its author", entry.id)
-    return [to_sender(f"Withdrawn: {_name(kind, entry)}. It no longer counts in any total.")]
+    answer = f"Withdrawn: {_name(kind, entry)}. It no longer counts in any total."
+    if kind == "referral":  # its closed business is a thanks of its own: say so, leave it
+        for thanks in await entries.live_thanks_for(ctx.session, entry.id):
+            amount = format_money(thanks.amount, thanks.currency) if thanks.amount else "no amount"
+            answer += (
+                f"\nThe thanks recorded when it was won (thanks {thanks.id}, {amount}) still "
+                f"counts; to take it out too: /undo thanks {thanks.id} <reason>."
+            )
+    return [to_sender(answer)]

@@ -275,6 +275,22 @@ async def test_leaders_void_any_entry_with_a_reason(chat: Chat) -> None:
     await refused(chat, "carol", "/status 1 contacted", "no referral #1")
 
 
+async def test_voiding_a_won_referral_points_at_its_thanks(chat: Chat) -> None:
+    await setup_group(chat)
+    await chat.say("bob", "/refer @carol Jane Roe")
+    await chat.say("carol", "/status 1 won 1,200")
+
+    answer = await chat.text("alice", "/undo referral 1 duplicate of #2")
+
+    assert "Withdrawn: referral #1" in answer
+    assert "thanks 1, $1,200.00) still counts" in answer
+    assert "/undo thanks 1 <reason>" in answer
+    bob = await balance(chat, "bob")
+    assert (bob["given"], bob["credited"]) == ("0", "$1,200.00")  # the thanks stays
+    assert "Withdrawn: thanks 1" in await chat.text("alice", "/undo thanks 1 duplicate of #2")
+    assert (await balance(chat, "bob"))["credited"] == "$0.00"
+
+
 async def test_a_member_cannot_void_someone_elses_entry(chat: Chat) -> None:
     await setup_group(chat)
     await chat.say("alice", "/refer @bob Jane Roe")
