@@ -55,6 +55,14 @@ class _Answer(Exception):
         self.outcome, self.text = outcome, text
 
 
+class _Redelivered(Exception):
+    """Leave the transaction (rolling back what the second run did) with the first answer."""
+
+    def __init__(self, replies: list[Reply]) -> None:
+        super().__init__("redelivered")
+        self.replies = replies
+
+
 def malformed_text(error: grammar.Malformed) -> str:
     if error.spec is None:
         return error.reason
@@ -84,6 +92,8 @@ class Core:
                 replies, outcome = await self._handle(incoming)
         except _Answer as answer:
             replies, outcome = [to_sender(answer.text)], answer.outcome
+        except _Redelivered as redelivered:
+            replies, outcome = redelivered.replies, "redelivered"
         except IntegrityError:  # the delivery id was there already (or a unique rule clashed)
             replies, outcome = await self._stored_answer(incoming)
         except Exception as error:  # the database is away, or a bug: say so, record nothing
@@ -145,7 +155,8 @@ class Core:
                 # A redelivery of a command already carried out can be refused the second
                 # time (the referral has moved on): the first answer is the right one.
                 if recording and (stored := await delivered(session, key)) is not None:
-                    return [Reply.from_json(r) for r in json.loads(stored)], "redelivered"
+                    stored_replies = [Reply.from_json(r) for r in json.loads(stored)]
+                    raise _Redelivered(stored_replies) from refusal
                 raise _Answer("refused", str(refusal)) from refusal
             direct = [r for r in replies if r.audience is Audience.SENDER]
             later = [
