@@ -26,6 +26,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from storage import sqlite_inline
 
 BUSY_TIMEOUT_MS = 30_000
+MMAP_BYTES = 128 * 1024 * 1024  # reads through the OS page cache without a copy (as Rails 8)
 IMMEDIATE = "referral_bot_begin_immediate"
 NO_BEGIN = "referral_bot_no_begin"
 PING_SECONDS = 3
@@ -51,6 +52,7 @@ def _sqlite_setup(engine: AsyncEngine) -> None:
         cursor.execute("PRAGMA journal_mode = WAL")
         cursor.execute("PRAGMA synchronous = NORMAL")
         cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.execute(f"PRAGMA mmap_size = {MMAP_BYTES}")
         cursor.close()
 
     @event.listens_for(engine.sync_engine, "begin")
