@@ -19,7 +19,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from adapters.slack import incoming as inc
 from adapters.slack import oauth, render, views
 from adapters.slack.people import People
-from bot.messages import ChatRef, Incoming, Platform, Reply
+from bot.messages import ChatRef, Incoming, Platform, Reply, to_sender
 from bot.service import Core
 from bot.settings import Settings
 from storage.database import Database
@@ -48,6 +48,8 @@ class SlackAdapter:
         replies = await self.core.handle(incoming)
         if self.on_recorded is not None:
             self.on_recorded()
+        if incoming.text.split(maxsplit=1)[:1] == ["/help"]:
+            replies = [*replies, to_sender(inc.SLACK_NAMES_NOTE)]
         return replies
 
     def register(self, app: AsyncApp) -> None:

@@ -6,6 +6,15 @@ import re
 
 from bot.messages import ChatRef, Platform
 
+# Slack keeps `/status` and `/join` for its own built-in commands and refuses a manifest
+# that registers them: in Slack those two are these slash commands (a mention takes the
+# interface's words: `@referral-bot status 12 won`).
+SLACK_NAMES = {"/refstatus": "/status", "/joingroup": "/join"}
+SLACK_NAMES_NOTE = (
+    "In Slack, /status is /refstatus and /join is /joingroup (Slack keeps those two names "
+    "for itself); a mention of the bot takes every command by its own name, e.g. "
+    "@referral-bot status 12 won 4000."
+)
 MENTION = re.compile(r"<@([UW][A-Z0-9]{1,30})(?:\|([^>]{0,200}))?>")
 
 
@@ -33,5 +42,5 @@ def mention_command(text: str, bot_user_id: str | None) -> str:
 
 
 def command_text(command: str, text: str) -> str:
-    """A slash command's name and text as one command line."""
-    return f"{command} {text.strip()}".strip()
+    """A slash command's name and text as one command line, in the interface's words."""
+    return f"{SLACK_NAMES.get(command, command)} {text.strip()}".strip()

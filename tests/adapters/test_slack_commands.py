@@ -71,10 +71,12 @@ COMMANDS = [
     ("/leaderboard", "week", ""),
     ("/referrals", "", "#1"),
     ("/status", "1 contacted", "contacted"),
+    ("/refstatus", "1 contacted", "contacted"),  # Slack's name for /status
     ("/onetoone", "<@U2> coffee", "One-to-one with Bob Baker logged"),
     ("/121", "<@U3|carol> lunch", "One-to-one with Carol logged"),
     ("/visitor", "Jane Roe, Roe Catering", "Visitor Jane Roe (Roe Catering) logged"),
     ("/join", "Accountant", ""),
+    ("/joingroup", "Accountant", "Accountant"),  # Slack's name for /join
     ("/profile", "business Archer Books ask landlords", ""),
     ("/members", "", "Bob Baker"),
     ("/meeting", "", ""),
@@ -103,6 +105,12 @@ async def test_a_bad_command_gets_the_right_form(bot: Harness) -> None:
     answer = await bot.answer("/refer", "nobody here")
 
     assert "/refer @member" in answer
+
+
+async def test_help_names_the_slack_commands_for_status_and_join(bot: Harness) -> None:
+    answer = await bot.answer("/help")
+
+    assert "/refstatus" in answer and "/joingroup" in answer
 
 
 async def test_help_renders_as_blocks_within_limits(bot: Harness) -> None:
