@@ -54,11 +54,15 @@ def as_sender(user_id: str, found: Person | None, fallback_name: str | None) -> 
 def as_names(
     labels: dict[str, str], ids: list[str], found: Sequence[Person | None]
 ) -> dict[str, str]:
-    """id -> display name; a user not found keeps the label in the text (else the id)."""
-    return {
-        user_id: person.name if person else (labels[user_id] or user_id)
-        for user_id, person in zip(ids, found, strict=True)
-    }
+    """id -> display name; a user not found keeps the label Slack wrote in the text
+    (`<@U2|bob>`), and one with neither is left out: the core then asks them to join
+    rather than recording a member called by a bare id."""
+    names = {}
+    for user_id, person in zip(ids, found, strict=True):
+        name = person.name if person else labels[user_id]
+        if name:
+            names[user_id] = name
+    return names
 
 
 class People:

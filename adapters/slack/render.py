@@ -8,6 +8,7 @@ header, 75 a button) are kept by cutting long lists with an "and N more" line.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from bot.messages import Button, Reply
@@ -23,8 +24,16 @@ BUTTONS_PER_BLOCK = 25
 _MORE_ROOM = 40  # room kept in a section for the "and N more" line
 
 
+# The commands Slack keeps for itself, written with the names they have in Slack, so that
+# a hint ("send /join ...") or a usage line ("/status <referral number> ...") can be typed.
+_SLACK_WORDS = re.compile(r"(?<![\w/@])/(status|join)\b")
+_IN_SLACK = {"status": "/refstatus", "join": "/joingroup"}
+
+
 def escape(text: str) -> str:
-    """Slack's three control characters as entities: no mention, link or ping survives."""
+    """Slack's three control characters as entities: no mention, link or ping survives.
+    The interface's `/status` and `/join` come out as Slack's `/refstatus` and `/joingroup`."""
+    text = _SLACK_WORDS.sub(lambda m: _IN_SLACK[m.group(1)], text)
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 

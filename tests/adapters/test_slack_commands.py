@@ -113,6 +113,15 @@ async def test_help_names_the_slack_commands_for_status_and_join(bot: Harness) -
     assert "/refstatus" in answer and "/joingroup" in answer
 
 
+async def test_slack_names_in_the_answers_for_status_and_join(bot: Harness) -> None:
+    malformed = await bot.answer("/refstatus", "twelve won")
+    stranger = await bot.answer("/thanks", "<@U9> 10")  # users.info does not know U9
+
+    assert "/refstatus &lt;referral number&gt;" in malformed
+    assert "Example: /refstatus 12 contacted" in malformed and "/status" not in malformed
+    assert "they join by sending /joingroup in the group" in stranger
+
+
 async def test_help_renders_as_blocks_within_limits(bot: Harness) -> None:
     body = (await bot.command("/help")).json()
 
