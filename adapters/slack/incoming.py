@@ -38,7 +38,9 @@ def mention_command(text: str, bot_user_id: str | None) -> str:
     match = MENTION.match(text)
     if match and (bot_user_id is None or match.group(1) == bot_user_id):
         text = text[match.end() :].strip()
-    return text if text.startswith("/") else f"/{text}"
+    line = text if text.startswith("/") else f"/{text}"
+    word, _, rest = line.partition(" ")
+    return command_text(word.lower() if word.lower() in SLACK_NAMES else word, rest)
 
 
 def command_text(command: str, text: str) -> str:

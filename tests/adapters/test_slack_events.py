@@ -49,6 +49,14 @@ async def test_a_mention_with_a_slash_works_too(bot: Harness) -> None:
     assert "Alice" in blocks_text(answer.args["blocks"])
 
 
+@pytest.mark.parametrize("words", ["joingroup Plumber", "join Plumber", "/joingroup Plumber"])
+async def test_a_mention_takes_the_slack_names_too(bot: Harness, words: str) -> None:
+    await bot.post(app_mention_event(f"<@UBOT> {words}", event_id="EvN"))
+
+    (answer,) = bot.slack.calls_to("chat.postEphemeral")
+    assert "Classification: Plumber" in blocks_text(answer.args["blocks"])
+
+
 async def test_the_group_is_named_after_the_channel(bot: Harness) -> None:
     await bot.post(app_mention_event("<@UBOT> join Plumber", event_id="EvJ"))
     await bot.post(app_mention_event("<@UBOT> settings", event_id="EvS"))
