@@ -21,6 +21,18 @@ async def test_refer_answers_privately_after_commit(bot: Harness) -> None:
     assert bot.slack.calls_to("chat.postMessage") == []  # notices wait for the outbox
 
 
+async def test_slack_markup_in_a_command_is_stored_as_typed(bot: Harness) -> None:
+    text = ("<@U2|bob> Smith &amp; Sons, <mailto:jo@smith.com|jo@smith.com>, "
+            "<tel:5550100|555-0100>, see <https://smith.com|smith.com> hot")  # fmt: skip
+    await bot.command("/refer", text)
+
+    await bot.deliver()
+    (private,) = bot.posts("DU2")
+    shown = blocks_text(private["blocks"])
+    assert "Smith &amp; Sons, jo@smith.com, 555-0100, see smith.com" in shown  # escaped once
+    assert "mailto:" not in shown and "&amp;amp;" not in shown
+
+
 async def test_prospect_details_go_only_to_the_receiver(bot: Harness) -> None:
     await bot.command("/refer", "<@U2> Jane Roe, 555-0100, new roof warm inside")
 

@@ -57,6 +57,16 @@ async def test_a_mention_takes_the_slack_names_too(bot: Harness, words: str) -> 
     assert "Classification: Plumber" in blocks_text(answer.args["blocks"])
 
 
+async def test_a_mention_is_stored_as_the_member_typed_it(bot: Harness) -> None:
+    # Slack sends "&", "<", ">" as entities and links and channels as markup.
+    text = ("<@UBOT> thanks <@U2> 250 R&amp;D intro &lt;3 via <#C9|sales>, "
+            "<mailto:jo@acme.com|jo@acme.com>, <https://acme.com|acme.com>")  # fmt: skip
+    await bot.post(app_mention_event(text, event_id="EvT"))
+
+    (thanks,) = await _thanks(bot)
+    assert thanks.note == "R&D intro <3 via #sales, jo@acme.com, acme.com"
+
+
 async def test_the_group_is_named_after_the_channel(bot: Harness) -> None:
     await bot.post(app_mention_event("<@UBOT> join Plumber", event_id="EvJ"))
     await bot.post(app_mention_event("<@UBOT> settings", event_id="EvS"))

@@ -31,6 +31,13 @@ def test_every_command_is_a_slash_command_slack_accepts() -> None:
     assert {"refstatus", "joingroup"} <= offered
 
 
+def test_every_command_gets_mentions_as_user_ids() -> None:
+    # Without should_escape Slack sends "@Bob Baker" as typed, not <@U2|bob>.
+    escapes = re.findall(r"should_escape: (\w+)", MANIFEST)
+    assert escapes and set(escapes) == {"true"}
+    assert len(escapes) == MANIFEST.count("- command:")
+
+
 def test_scopes_match_what_the_install_flow_asks_for() -> None:
     bot_scopes = MANIFEST.split("    bot:\n", 1)[1].split("settings:", 1)[0]
     scopes = re.findall(r"^      - ([a-z_:.]+)$", bot_scopes, flags=re.MULTILINE)

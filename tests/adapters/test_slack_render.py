@@ -16,15 +16,17 @@ RAW = ("<!channel>", "<!here>", "<!everyone>", "<!subteam^S123>", "<@U3>")
 
 
 async def test_typed_pings_and_markup_are_escaped_in_the_channel_post(bot: Harness) -> None:
-    await bot.command("/thanks", "<@U2> 5 <!channel> <@U3> *bold* & <b> <!here> <!subteam^S1>")
+    # What Slack sends for "@Bob 5 @channel @Carol *bold* & <b> @here @sales" typed.
+    typed = "<@U2> 5 <!channel> <@U3|carol> *bold* &amp; &lt;b&gt; <!here> <!subteam^S1|@sales>"
+    await bot.command("/thanks", typed)
     await bot.deliver()
 
     (post,) = bot.posts("C1")
     posted = f"{post['text']}\n{blocks_text(post['blocks'])}"
-    assert "&lt;!channel&gt;" in posted
-    assert "&lt;@U3&gt;" in posted
+    assert "@channel" in posted and "@here" in posted and "@sales" in posted  # words only
+    assert "&lt;@U3|carol&gt;" in posted
     assert "&amp; &lt;b&gt;" in posted
-    for raw in (*RAW, "<!subteam^S1>", "<b>", " & "):
+    for raw in (*RAW, "<!subteam^S1", "<@U3|carol>", "<b>", " & "):
         assert raw not in posted
     assert all(block["text"]["type"] == "plain_text" for block in post["blocks"] if "text" in block)
 
