@@ -28,6 +28,7 @@ class Person:
     name: str
     username: str | None
     is_admin: bool
+    can_be_member: bool = True  # not a bot (Slackbot included), not a deactivated account
 
 
 def person_from(user: dict[str, Any]) -> Person:
@@ -41,7 +42,8 @@ def person_from(user: dict[str, Any]) -> Person:
         or user["id"]
     )
     admin = bool(user.get("is_admin") or user.get("is_owner") or user.get("is_primary_owner"))
-    return Person(user["id"], str(name), user.get("name"), admin)
+    bot = bool(user.get("is_bot") or user.get("deleted")) or user["id"] == "USLACKBOT"
+    return Person(user["id"], str(name), user.get("name"), admin, can_be_member=not bot)
 
 
 def as_sender(user_id: str, found: Person | None, fallback_name: str | None) -> Sender:
@@ -55,10 +57,12 @@ def as_names(
     labels: dict[str, str], ids: list[str], found: Sequence[Person | None]
 ) -> dict[str, str]:
     """id -> display name; a user not found keeps the label Slack wrote in the text
-    (`<@U2|bob>`), and one with neither is left out: the core then asks them to join
-    rather than recording a member called by a bare id."""
+    (`<@U2|bob>`), and one with neither is left out, as are bots and deactivated
+    accounts: the core then asks them to join rather than recording such a member."""
     names = {}
     for user_id, person in zip(ids, found, strict=True):
+        if person is not None and not person.can_be_member:
+            continue  # a bot or a deactivated account: never recorded as a member
         name = person.name if person else labels[user_id]
         if name:
             names[user_id] = name

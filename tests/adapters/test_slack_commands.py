@@ -33,6 +33,19 @@ async def test_slack_markup_in_a_command_is_stored_as_typed(bot: Harness) -> Non
     assert "mailto:" not in shown and "&amp;amp;" not in shown
 
 
+@pytest.mark.parametrize("flag", ["is_bot", "deleted"])
+async def test_a_bot_or_a_deactivated_account_is_never_made_a_member(
+    bot: Harness, flag: str
+) -> None:
+    bot.slack.add_user("U7", name="helper", real_name="Helper", **{flag: True})
+
+    answer = await bot.answer("/thanks", "<@U7|helper> 100 thanks")
+
+    assert "I don't know that person yet" in answer
+    members = await bot.answer("/members")
+    assert "Helper" not in members
+
+
 async def test_prospect_details_go_only_to_the_receiver(bot: Harness) -> None:
     await bot.command("/refer", "<@U2> Jane Roe, 555-0100, new roof warm inside")
 
