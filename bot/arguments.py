@@ -64,7 +64,7 @@ def parse_refer(args: Args, currency: str) -> c.Command:
             temperature = flag
         else:
             raise ParseError("Give one temperature: hot, warm or cold.")
-    prospect = p.clean_text(" ".join(words), "prospect")
+    prospect = args.free(" ".join(words), "prospect")
     if not prospect:
         raise ParseError("Say who the prospect is, how to reach them and what they need.")
     return c.GiveReferral(receiver, prospect, temperature, inside)
@@ -135,7 +135,7 @@ def parse_one_to_one(args: Args, currency: str) -> c.Command:
 
 
 def parse_visitor(args: Args, currency: str) -> c.Command:
-    text = p.clean_text(args.text, "visitor", limit=400)
+    text = args.free(args.text, "visitor", limit=400)
     name, _, business = text.partition(",")
     if not name.strip():
         raise ParseError("Give the visitor's name, then a comma and their business.")
@@ -160,7 +160,7 @@ def parse_profile(args: Args, currency: str) -> c.Command:
         else:
             current.append(word)
     limits = {"classification": 100, "business": 200, "ask": 500}
-    values = {k: p.clean_text(" ".join(v), k, limit=limits[k]) for k, v in fields.items()}
+    values = {k: args.free(" ".join(v), k, limit=limits[k]) for k, v in fields.items()}
     if any(not v for v in values.values()):
         raise ParseError("Each field needs a value, e.g. business Doe Plumbing Ltd.")
     return c.UpdateProfile(values.get("classification"), values.get("business"), values.get("ask"))

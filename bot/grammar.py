@@ -7,6 +7,7 @@ help can never drift from what the parser accepts.
 from __future__ import annotations
 
 import difflib
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from bot import arguments as a
@@ -179,8 +180,10 @@ def split_command(text: str) -> tuple[str, str]:
     return word, rest
 
 
-def parse(text: str, currency: str) -> c.Command:
-    """Parse one command. Raises `Malformed` with the reason and the right form."""
+def parse(text: str, currency: str, names: Mapping[str, str] | None = None) -> c.Command:
+    """Parse one command. Raises `Malformed` with the reason and the right form.
+
+    `names` (user id -> display name) writes mentions inside free text as names."""
     word, rest = split_command(text)
     spec = _BY_NAME.get(word)
     if spec is None:
@@ -189,6 +192,6 @@ def parse(text: str, currency: str) -> c.Command:
         shown = word[:30] or text.strip()[:30]
         raise Malformed(f"I don't know the command '{shown}'.{hint} Try /help.", None)
     try:
-        return spec.parse(Args(rest), currency)
+        return spec.parse(Args(rest, names), currency)
     except ParseError as error:
         raise Malformed(str(error), spec) from error

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Mapping
 from datetime import time
 
 from bot.commands import MemberRef
@@ -23,8 +24,9 @@ class ParseError(ValueError):
 class Args:
     """The text after the command word, consumed from the left."""
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, names: Mapping[str, str] | None = None) -> None:
         self.text = text.strip()
+        self.names = names or {}  # user id -> display name, for mentions inside free text
 
     def empty(self) -> bool:
         return not self.text
@@ -58,9 +60,24 @@ class Args:
 
     def rest(self, what: str = "text", *, limit: int = MAX_TEXT) -> str | None:
         """Consume the remaining free text (None when there is none)."""
-        value = clean_text(self.text, what, limit=limit)
+        value = self.free(self.text, what, limit=limit)
         self.text = ""
         return value or None
+
+    def free(self, text: str, what: str, *, limit: int = MAX_TEXT) -> str:
+        """`text` as free text: cleaned, and a mention in it written as the person's name
+        (`@Carol`), not as a platform id."""
+        return clean_text(readable_mentions(text, self.names), what, limit=limit)
+
+
+def readable_mentions(text: str, names: Mapping[str, str]) -> str:
+    """`<@U3|carol>` and `<@U3>` in free text as `@carol` / `@<name the adapter gave>`."""
+
+    def name(match: re.Match[str]) -> str:
+        label = match.group(0)[2:-1].partition("|")[2]
+        return "@" + (names.get(match.group(1)) or label or match.group(1))
+
+    return _MENTION.sub(name, text)
 
 
 def clean_text(text: str, what: str, *, limit: int = MAX_TEXT) -> str:

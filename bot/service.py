@@ -137,7 +137,7 @@ class Core:
             group, member, no_group = await self._find_group(session, incoming)
             currency = group.currency if group else self.defaults.currency
             try:
-                command = grammar.parse(incoming.text, currency)
+                command = grammar.parse(incoming.text, currency, incoming.mentioned)
             except grammar.Malformed as error:
                 raise _Answer("malformed", malformed_text(error)) from error
             recording = not isinstance(command, actions.READ_ONLY)

@@ -24,9 +24,9 @@ async def test_typed_pings_and_markup_are_escaped_in_the_channel_post(bot: Harne
     (post,) = bot.posts("C1")
     posted = f"{post['text']}\n{blocks_text(post['blocks'])}"
     assert "@channel" in posted and "@here" in posted and "@sales" in posted  # words only
-    assert "&lt;@U3|carol&gt;" in posted
+    assert "@Carol" in posted  # a mention inside the note: the name, never a ping
     assert "&amp; &lt;b&gt;" in posted
-    for raw in (*RAW, "<!subteam^S1", "<@U3|carol>", "<b>", " & "):
+    for raw in (*RAW, "<!subteam^S1", "<@U3", "U3|carol", "<b>", " & "):
         assert raw not in posted
     assert all(block["text"]["type"] == "plain_text" for block in post["blocks"] if "text" in block)
 

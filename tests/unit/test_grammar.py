@@ -522,3 +522,15 @@ def test_note_words_that_are_also_currency_codes_stay_notes() -> None:
     assert grammar.parse("/thanks @bob 500 usd", "USD") == c.ThankMember(
         c.MemberRef(name="bob"), Decimal("500.00"), None
     )
+
+
+def test_a_mention_inside_free_text_is_written_as_the_name() -> None:
+    names = {"U3": "Carol Cole"}
+    thanks = grammar.parse("/thanks <@U2> 50 intro to <@U3> and <@U4|dave> via <@U9>", "USD",
+                           names)  # fmt: skip
+    assert isinstance(thanks, c.ThankMember)
+    assert thanks.member.user_id == "U2"
+    assert thanks.note == "intro to @Carol Cole and @dave via @U9"
+    refer = grammar.parse("/refer <@U2> Acme, ask <@U3> for the key, roof hot", "USD", names)
+    assert isinstance(refer, c.GiveReferral)
+    assert refer.prospect == "Acme, ask @Carol Cole for the key, roof"
