@@ -47,6 +47,7 @@ class Sender:
     name: str
     username: str | None = None
     is_admin: bool = False
+    timezone: str | None = None  # the person's own IANA zone when the platform says (Slack)
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot import actions, grammar
 from bot.context import LEADER, MEMBER, Context, Refusal
 from bot.messages import Audience, Incoming, Reply, to_sender
+from bot.parsing import timezone_name
 from storage import directory, outbox
 from storage.clock import utcnow
 from storage.database import Database, is_disconnect
@@ -198,10 +199,12 @@ class Core:
         self, session: AsyncSession, incoming: Incoming, now: datetime
     ) -> Group:
         chat = incoming.chat
+        # The person setting the group up is most likely where the chapter meets.
+        zone = timezone_name(incoming.sender.timezone or "") or self.defaults.timezone
         group, _ = await directory.ensure_group(session, dict(
             platform=chat.platform.value, workspace_id=chat.workspace_id or "",
             chat_id=chat.chat_id, name=(chat.title or chat.chat_id)[:200],
-            timezone=self.defaults.timezone, currency=self.defaults.currency, created_at=now,
+            timezone=zone, currency=self.defaults.currency, created_at=now,
         ))  # fmt: skip
         return group
 

@@ -29,6 +29,7 @@ class Person:
     username: str | None
     is_admin: bool
     can_be_member: bool = True  # not a bot (Slackbot included), not a deactivated account
+    timezone: str | None = None  # the IANA zone of the person's Slack profile
 
 
 def person_from(user: dict[str, Any]) -> Person:
@@ -43,14 +44,20 @@ def person_from(user: dict[str, Any]) -> Person:
     )
     admin = bool(user.get("is_admin") or user.get("is_owner") or user.get("is_primary_owner"))
     bot = bool(user.get("is_bot") or user.get("deleted")) or user["id"] == "USLACKBOT"
-    return Person(user["id"], str(name), user.get("name"), admin, can_be_member=not bot)
+    return Person(
+        user["id"], str(name), user.get("name"), admin, can_be_member=not bot,
+        timezone=user.get("tz") or None,
+    )  # fmt: skip
 
 
 def as_sender(user_id: str, found: Person | None, fallback_name: str | None) -> Sender:
     """The core's `Sender`: the user as found, else the name Slack wrote in the payload."""
     if found is None:
         return Sender(user_id, fallback_name or user_id, username=fallback_name)
-    return Sender(user_id, found.name, username=found.username, is_admin=found.is_admin)
+    return Sender(
+        user_id, found.name, username=found.username, is_admin=found.is_admin,
+        timezone=found.timezone,
+    )  # fmt: skip
 
 
 def as_names(

@@ -46,6 +46,21 @@ async def test_a_bot_or_a_deactivated_account_is_never_made_a_member(
     assert "Helper" not in members
 
 
+@pytest.mark.parametrize(
+    ("zone", "expected"), [("America/Chicago", "America/Chicago"), ("Mars/Olympus", "UTC")]
+)
+async def test_a_new_group_starts_in_its_founders_slack_timezone(
+    bot: Harness, zone: str, expected: str
+) -> None:
+    user = bot.slack.add_user("U8", name="erin", real_name="Erin")
+    user["tz"] = zone  # as Slack reports it, even a zone this machine does not know
+
+    await bot.command("/joingroup", "Florist", user_id="U8", channel_id="C8")
+    settings = await bot.answer("/settings", user_id="U8", channel_id="C8")
+
+    assert f"Timezone: {expected}" in settings
+
+
 async def test_prospect_details_go_only_to_the_receiver(bot: Harness) -> None:
     await bot.command("/refer", "<@U2> Jane Roe, 555-0100, new roof warm inside")
 
