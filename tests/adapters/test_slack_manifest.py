@@ -49,5 +49,6 @@ def test_events_and_interactivity_point_at_the_one_endpoint() -> None:
     for event in ("app_mention", "app_home_opened", "app_uninstalled", "tokens_revoked"):
         assert f"      - {event}\n" in MANIFEST
     assert "home_tab_enabled: true" in MANIFEST
+    assert "messages_tab_enabled: true" in MANIFEST  # where the bot's DMs are read
     urls = set(re.findall(r"(?:url|request_url): (\S+)", MANIFEST))
     assert urls == {"https://bot.example.com/slack/events"}
