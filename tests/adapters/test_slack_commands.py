@@ -150,7 +150,12 @@ async def test_a_bad_command_gets_the_right_form(bot: Harness) -> None:
 async def test_help_names_the_slack_commands_for_status_and_join(bot: Harness) -> None:
     answer = await bot.answer("/help")
 
-    assert "/refstatus" in answer and "/joingroup" in answer
+    assert (
+        "Slack keeps the names status and join for its own commands, so here they are "
+        "/refstatus and /joingroup; a mention of the bot takes every command by its own "
+        "name, e.g. @referral-bot status 12 won 4000."
+    ) in answer
+    assert "/status" not in answer and "/join " not in answer
 
 
 async def test_slack_names_in_the_answers_for_status_and_join(bot: Harness) -> None:
