@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -87,23 +87,17 @@ class People:
     def fresh(self, team_id: str, user_id: str) -> Person | None:
         """The user from the cache while fresh, else None (no Web API call)."""
         cached = self._users.get((team_id, user_id))
-        if cached and self.clock() - cached[0] < self.ttl:
-            return cached[1]
-        return None
+        return cached[1] if cached is not None and self._is_fresh(cached[0]) else None
 
     async def person(self, client: AsyncWebClient, team_id: str, user_id: str) -> Person | None:
         """The user, from the cache while fresh, else from `users.info`."""
-        key = (team_id, user_id)
-        cached = self._users.get(key)
-        if cached and self.clock() - cached[0] < self.ttl:
-            return cached[1]
-        try:
-            response = await client.users_info(user=user_id)
-        except (SlackApiError, aiohttp.ClientError, OSError, TimeoutError) as error:
-            log.warning("users.info %s failed: %s", user_id, error)
-            return cached[1] if cached else None
-        found = person_from(response["user"])
-        self._users[key] = (self.clock(), found)
+
+        async def fetch() -> Person:
+            return person_from((await client.users_info(user=user_id))["user"])
+
+        found: Person | None = await self._through(
+            self._users, (team_id, user_id), fetch, f"users.info {user_id}"
+        )
         return found
 
     async def sender(
@@ -144,15 +138,35 @@ class People:
         """The channel's name (None for a DM or when Slack does not say)."""
         if channel_id.startswith("D"):
             return None
-        key = (team_id, channel_id)
-        cached = self._channels.get(key)
-        if cached and self.clock() - cached[0] < self.ttl:
+
+        async def fetch() -> str | None:
+            response = await client.conversations_info(channel=channel_id)
+            return (response.get("channel") or {}).get("name")
+
+        name: str | None = await self._through(
+            self._channels, (team_id, channel_id), fetch, f"conversations.info {channel_id}"
+        )
+        return name
+
+    async def _through(
+        self,
+        cache: dict[tuple[str, str], tuple[float, Any]],
+        key: tuple[str, str],
+        fetch: Callable[[], Awaitable[Any]],
+        what: str,
+    ) -> Any:
+        """The cached value while fresh, else fetched and cached; when Slack does not
+        answer, the stale value (or None)."""
+        cached = cache.get(key)
+        if cached is not None and self._is_fresh(cached[0]):
             return cached[1]
         try:
-            response = await client.conversations_info(channel=channel_id)
+            value = await fetch()
         except (SlackApiError, aiohttp.ClientError, OSError, TimeoutError) as error:
-            log.warning("conversations.info %s failed: %s", channel_id, error)
+            log.warning("%s failed: %s", what, error)
             return cached[1] if cached else None
-        name = (response.get("channel") or {}).get("name")
-        self._channels[key] = (self.clock(), name)
-        return name
+        cache[key] = (self.clock(), value)
+        return value
+
+    def _is_fresh(self, cached_at: float) -> bool:
+        return self.clock() - cached_at < self.ttl
