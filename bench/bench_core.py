@@ -168,6 +168,24 @@ async def timed(make: Callable[[], Awaitable[Any]]) -> tuple[float, Any]:
     return (time.perf_counter() - started) * 1000, result
 
 
+async def call_core(
+    core: Core, message: Incoming, latencies: list[float], errors: Counter[str]
+) -> list[Reply] | None:
+    """One `Core.handle`, timed into `latencies`; an exception is counted in `errors` (None)."""
+    try:
+        ms, replies = await timed(lambda: core.handle(message))
+    except Exception as error:
+        errors[f"{type(error).__name__}: {str(error)[:160]}"] += 1
+        return None
+    latencies.append(ms)
+    return list(replies)
+
+
+def answered(replies: Sequence[Reply], expect: str) -> bool:
+    """The first reply is the answer expected (its text starts with `expect`)."""
+    return bool(replies) and replies[0].text.startswith(expect)
+
+
 # --- the naive baseline: the group's rows into Python ------------------------------------
 
 
@@ -338,14 +356,10 @@ async def measure_read(
     latencies, errors = [], Counter[str]()
     base_latencies, floor_latencies, agree = [], [], 0
     for index, (chapter, person) in enumerate(chosen):
-        try:
-            ms, replies = await timed(lambda c=chapter, p=person: core.handle(
-                incoming(c, p, read.command)))  # fmt: skip
-        except Exception as error:
-            errors[f"{type(error).__name__}: {str(error)[:160]}"] += 1
+        replies = await call_core(core, incoming(chapter, person, read.command), latencies, errors)
+        if replies is None:
             continue
-        latencies.append(ms)
-        if not replies or not replies[0].text.startswith(read.expect):
+        if not answered(replies, read.expect):
             errors[f"unexpected answer: {flatten(replies)[:160]}"] += 1
         if index % every or len(base_latencies) >= baseline_calls:
             continue
@@ -414,13 +428,8 @@ async def measure_refer(
 
     async def worker(messages: list[Incoming]) -> None:
         for message in messages:
-            try:
-                ms, replies = await timed(lambda m=message: core.handle(m))
-            except Exception as error:
-                errors[f"{type(error).__name__}: {str(error)[:160]}"] += 1
-                continue
-            latencies.append(ms)
-            if not replies or not replies[0].text.startswith("Referral #"):
+            replies = await call_core(core, message, latencies, errors)
+            if replies is not None and not answered(replies, "Referral #"):
                 refused[flatten(replies)[:160]] += 1
 
     done = asyncio.Event()
@@ -435,13 +444,8 @@ async def measure_refer(
                 return
             chapter = pick.choice(chapters)
             message = incoming(chapter, pick.choice(chapter.members), "/balance")
-            try:
-                ms, replies = await timed(lambda m=message: core.handle(m))
-            except Exception as error:
-                read_errors[f"{type(error).__name__}: {str(error)[:160]}"] += 1
-                continue
-            read_latencies.append(ms)
-            if not replies or not replies[0].text.startswith("Balance of "):
+            replies = await call_core(core, message, read_latencies, read_errors)
+            if replies is not None and not answered(replies, "Balance of "):
                 read_errors[flatten(replies)[:160]] += 1
 
     pool = db.engine.pool
@@ -530,13 +534,8 @@ async def measure_refer_sequential(
         giver, receiver = rng.sample(chapter.members, 2)
         message = incoming(chapter, giver, f"/refer <@{receiver.user_id}> bench prospect s-{k}, "
                                            "+1 555 0199, needs tax advice")  # fmt: skip
-        try:
-            ms, replies = await timed(lambda m=message: core.handle(m))
-        except Exception as error:
-            errors[f"{type(error).__name__}: {str(error)[:160]}"] += 1
-            continue
-        latencies.append(ms)
-        if not replies or not replies[0].text.startswith("Referral #"):
+        replies = await call_core(core, message, latencies, errors)
+        if replies is not None and not answered(replies, "Referral #"):
             errors[flatten(replies)[:160]] += 1
     return {
         "core": summary(latencies),
