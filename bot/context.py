@@ -11,8 +11,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.commands import MemberRef
 from bot.messages import Incoming
 from storage import directory
-from storage.clock import utcnow
 from storage.tables import AuditEntry, Member
+from storage.units import Unit
 
 LEADER = "leader"
 MEMBER = "member"
@@ -26,11 +26,16 @@ class Refusal(Exception):
 class Context:
     """One command being carried out, inside its transaction."""
 
-    session: AsyncSession
+    unit: Unit
     group: Any  # storage.tables.Group
     member: Member
     incoming: Incoming
     now: datetime
+
+    @property
+    def session(self) -> AsyncSession:
+        """The unit's ORM session (made on first use; the hot paths go without)."""
+        return self.unit.session
 
     @property
     def group_id(self) -> int:
@@ -54,7 +59,7 @@ class Context:
     async def resolve(self, ref: MemberRef) -> Member:
         """The member a command names; people mentioned by id join on first mention."""
         if ref.user_id is not None:
-            found = await directory.find_member(self.session, self.group_id, ref.user_id)
+            found = await directory.find_member(self.unit, self.group_id, ref.user_id)
             if found is not None:
                 return found
             name = self.incoming.mentioned.get(ref.user_id)
@@ -62,16 +67,10 @@ class Context:
                 raise Refusal(
                     "I don't know that person yet: they join by sending /join in the group."
                 )
-            return await directory.ensure_member(
-                self.session,
-                dict(
-                    group_id=self.group_id,
-                    platform_user_id=ref.user_id,
-                    name=name[:200],
-                    role=MEMBER,
-                    joined_at=utcnow(),
-                ),
-            )
+            return await directory.ensure_member(self.unit, dict(
+                group_id=self.group_id, platform_user_id=ref.user_id, name=name[:200],
+                role=MEMBER, joined_at=self.now,
+            ))  # fmt: skip
         assert ref.name is not None
         matches = await directory.members_named(self.session, self.group_id, ref.name)
         if len(matches) == 1:

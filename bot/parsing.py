@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Mapping
 from datetime import time
 
@@ -12,6 +11,8 @@ from bot.periods import Period
 
 MAX_TEXT = 1000
 _MENTION = re.compile(r"<@([A-Za-z0-9][A-Za-z0-9_.\-]{0,63})(?:\|[^>]{0,200})?>")
+# Unicode's control characters (Cc) but the newline, and the line and paragraph separators
+_CONTROL = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029]")
 _AT_NAME = re.compile(r"@([^\s@<>,;:!?()\[\]{}\"']{1,64})")
 _WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _LEAD = re.compile(r"(\d{1,4})(m|min|h|d)", re.IGNORECASE)
@@ -82,9 +83,7 @@ def readable_mentions(text: str, names: Mapping[str, str]) -> str:
 
 def clean_text(text: str, what: str, *, limit: int = MAX_TEXT) -> str:
     """Free text without control characters, refused when longer than `limit`."""
-    text = "".join(
-        " " if unicodedata.category(c) in ("Cc", "Zl", "Zp") and c != "\n" else c for c in text
-    ).strip()
+    text = _CONTROL.sub(" ", text).strip()
     if len(text) > limit:
         raise ParseError(f"The {what} is too long ({len(text):,} characters; at most {limit:,}).")
     return text

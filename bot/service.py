@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy.exc import DBAPIError, IntegrityError
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import actions, grammar
+from bot.commands import Command
 from bot.context import LEADER, MEMBER, Context, Refusal
 from bot.messages import Audience, Incoming, Reply, to_sender
 from bot.parsing import timezone_name
@@ -28,6 +28,7 @@ from storage.clock import utcnow
 from storage.database import Database, is_disconnect
 from storage.directory import delivered
 from storage.tables import Group, Member
+from storage.units import Unit
 
 log = logging.getLogger("referral_bot.core")
 DELIVERY_MEMORY = timedelta(days=7)
@@ -112,70 +113,79 @@ class Core:
 
     async def forget_deliveries(self, older_than: timedelta = DELIVERY_MEMORY) -> int:
         """Drop delivery ids older than any platform redelivers (Telegram: up to a day)."""
-        async with self.db.transaction() as session:
-            return await directory.forget_deliveries(session, self.clock() - older_than)
+        before = self.clock() - older_than
+        return await self.db.run(lambda unit: directory.forget_deliveries(unit.session, before))
 
     def _key(self, incoming: Incoming) -> str:
         chat = incoming.chat
         return f"{chat.platform}:{chat.workspace_id or ''}:{incoming.delivery_id}"[:200]
 
     async def _stored_answer(self, incoming: Incoming) -> tuple[list[Reply], str]:
-        async with self.db.transaction(write=False) as session:
-            stored = await delivered(session, self._key(incoming))
+        stored = await self.db.run(lambda unit: delivered(unit, self._key(incoming)), write=False)
         if stored is None:  # not a redelivery after all: a rare race on a unique key
             clash = "That clashed with another change at the same moment; try again."
             return [to_sender(clash)], "clash"
         return [Reply.from_json(r) for r in json.loads(stored)], "redelivered"
 
+    def _parse(self, incoming: Incoming, currency: str) -> Command | grammar.Malformed:
+        try:
+            return grammar.parse(incoming.text, currency, incoming.mentioned)
+        except grammar.Malformed as error:
+            return error
+
     async def _handle(self, incoming: Incoming) -> tuple[list[Reply], str]:
-        try:  # only to know whether this unit of work writes; parsed again below
-            probe: object = grammar.parse(incoming.text, self.defaults.currency)
-        except grammar.Malformed:
-            probe = None
-        writes = not isinstance(probe, actions.READ_ONLY)
-        async with self.db.transaction(write=writes) as session:
-            key = self._key(incoming)
-            group, member, no_group = await self._find_group(session, incoming)
-            currency = group.currency if group else self.defaults.currency
-            try:
-                command = grammar.parse(incoming.text, currency, incoming.mentioned)
-            except grammar.Malformed as error:
-                raise _Answer("malformed", malformed_text(error)) from error
-            recording = not isinstance(command, actions.READ_ONLY)
-            if isinstance(command, actions.RECORDS_NOTHING):
-                return await actions.run(None, command), "ok"  # type: ignore[arg-type]
-            if no_group is not None:
-                raise no_group
-            now = self.clock()
-            group = group or await self._create_group(session, incoming, now)
-            member = await self._sender(session, group, member, incoming, now)
-            ctx = Context(session, group, member, incoming, now)
-            try:
-                replies = await actions.run(ctx, command)
-            except Refusal as refusal:
-                # A redelivery of a command already carried out can be refused the second
-                # time (the referral has moved on): the first answer is the right one.
-                if recording and (stored := await delivered(session, key)) is not None:
-                    stored_replies = [Reply.from_json(r) for r in json.loads(stored)]
-                    raise _Redelivered(stored_replies) from refusal
-                raise _Answer("refused", str(refusal)) from refusal
-            direct = [r for r in replies if r.audience is Audience.SENDER]
-            later = [
-                outbox.Message(r.to_json(), r.recipient_user_id, r.image)
-                for r in replies
-                if r.audience is not Audience.SENDER
-            ]
-            await outbox.enqueue(session, group, later, now)
-            # Recorded with the entry. A redelivery (or a concurrent duplicate) fails here on
-            # the key and rolls back whole, then gets the stored answer (`handle`): a lookup
-            # before the work would cost every command a statement for the rare redelivery.
-            if recording:
-                answer = json.dumps([r.to_json() for r in direct])
-                await directory.record_delivery(session, key, answer, now)
-            return direct, "ok"
+        # Parsed in the new groups' currency, to know whether the unit of work writes; a
+        # group with another currency parses it again (amounts are read in its currency).
+        parsed = self._parse(incoming, self.defaults.currency)
+        writes = not isinstance(parsed, actions.READ_ONLY)
+        return await self.db.run(lambda unit: self._work(unit, incoming, parsed), write=writes)
+
+    async def _work(
+        self, unit: Unit, incoming: Incoming, parsed: Command | grammar.Malformed
+    ) -> tuple[list[Reply], str]:
+        """Everything one message does, in its unit of work."""
+        key = self._key(incoming)
+        group, member, no_group = await self._find_group(unit, incoming)
+        if group is not None and group.currency != self.defaults.currency:
+            parsed = self._parse(incoming, group.currency)
+        if isinstance(parsed, grammar.Malformed):
+            raise _Answer("malformed", malformed_text(parsed)) from parsed
+        command = parsed
+        recording = not isinstance(command, actions.READ_ONLY)
+        if isinstance(command, actions.RECORDS_NOTHING):
+            return await actions.run(None, command), "ok"  # type: ignore[arg-type]
+        if no_group is not None:
+            raise no_group
+        now = self.clock()
+        group = group or await self._create_group(unit, incoming, now)
+        member = await self._sender(unit, group, member, incoming, now)
+        ctx = Context(unit, group, member, incoming, now)
+        try:
+            replies = await actions.run(ctx, command)
+        except Refusal as refusal:
+            # A redelivery of a command already carried out can be refused the second
+            # time (the referral has moved on): the first answer is the right one.
+            if recording and (stored := await delivered(unit, key)) is not None:
+                stored_replies = [Reply.from_json(r) for r in json.loads(stored)]
+                raise _Redelivered(stored_replies) from refusal
+            raise _Answer("refused", str(refusal)) from refusal
+        direct = [r for r in replies if r.audience is Audience.SENDER]
+        later = [
+            outbox.Message(r.to_json(), r.recipient_user_id, r.image)
+            for r in replies
+            if r.audience is not Audience.SENDER
+        ]
+        await outbox.enqueue(unit, group, later, now)
+        # Recorded with the entry. A redelivery (or a concurrent duplicate) fails here on
+        # the key and rolls back whole, then gets the stored answer (`handle`): a lookup
+        # before the work would cost every command a statement for the rare redelivery.
+        if recording:
+            answer = json.dumps([r.to_json() for r in direct])
+            await directory.record_delivery(unit, key, answer, now)
+        return direct, "ok"
 
     async def _find_group(
-        self, session: AsyncSession, incoming: Incoming
+        self, unit: Unit, incoming: Incoming
     ) -> tuple[Group | None, Member | None, _Answer | None]:
         """The chat's group and the sender's membership; in a private chat the sender's
         only group, else why there is none."""
@@ -183,10 +193,10 @@ class Core:
         workspace = chat.workspace_id or ""
         if not chat.is_private:
             group, member = await directory.find_group_and_member(
-                session, chat.platform, workspace, chat.chat_id, user_id
+                unit, chat.platform, workspace, chat.chat_id, user_id
             )
             return group, member, None
-        groups = await directory.groups_of_user(session, chat.platform, workspace, user_id)
+        groups = await directory.groups_of_user(unit.session, chat.platform, workspace, user_id)
         if len(groups) == 1:
             return groups[0], None, None
         if not groups:
@@ -195,13 +205,11 @@ class Core:
         return None, None, _Answer("ambiguous_group", f"You are in several groups ({names}); "
                                    "send the command in the group's chat.")  # fmt: skip
 
-    async def _create_group(
-        self, session: AsyncSession, incoming: Incoming, now: datetime
-    ) -> Group:
+    async def _create_group(self, unit: Unit, incoming: Incoming, now: datetime) -> Group:
         chat = incoming.chat
         # The person setting the group up is most likely where the chapter meets.
         zone = timezone_name(incoming.sender.timezone or "") or self.defaults.timezone
-        group, _ = await directory.ensure_group(session, dict(
+        group, _ = await directory.ensure_group(unit.session, dict(
             platform=chat.platform.value, workspace_id=chat.workspace_id or "",
             chat_id=chat.chat_id, name=(chat.title or chat.chat_id)[:200],
             timezone=zone, currency=self.defaults.currency, created_at=now,
@@ -209,23 +217,18 @@ class Core:
         return group
 
     async def _sender(
-        self,
-        session: AsyncSession,
-        group: Group,
-        member: Member | None,
-        incoming: Incoming,
-        now: datetime,
+        self, unit: Unit, group: Group, member: Member | None, incoming: Incoming, now: datetime
     ) -> Member:
         assert group.id is not None
         sender = incoming.sender
-        member = member or await directory.find_member(session, group.id, sender.user_id)
+        member = member or await directory.find_member(unit, group.id, sender.user_id)
         if member is None:
-            first = await directory.member_count(session, group.id) == 0
-            member = await directory.ensure_member(session, dict(
+            first = await directory.member_count(unit, group.id) == 0
+            member = await directory.ensure_member(unit, dict(
                 group_id=group.id, platform_user_id=sender.user_id, username=sender.username,
                 name=sender.name[:200], role=LEADER if first else MEMBER, joined_at=now,
             ))  # fmt: skip
         elif (member.name, member.username) != (sender.name[:200], sender.username):
             member.name, member.username = sender.name[:200], sender.username
-            session.add(member)
+            unit.session.add(member)
         return member

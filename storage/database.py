@@ -1,6 +1,9 @@
 """The engine: one `Database` per process, SQLite (WAL) or PostgreSQL (asyncpg).
 
-Every unit of work runs in `Database.transaction()`. On SQLite it starts
+The core's units of work run through `Database.run(work)` (`storage.units`): on
+SQLite the writes that arrive together share one transaction (`storage.batches`),
+on PostgreSQL each has its own. Everything else (the outbox loop, export and
+import, tests) uses `Database.transaction()`, an ORM session. On SQLite it starts
 with ``BEGIN IMMEDIATE`` (it takes the write lock up front, so it can never
 fail half-way with "database is locked" when a read turns into a write),
 writers in this process queue on an asyncio lock instead of spinning in
@@ -15,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
@@ -24,6 +27,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage import sqlite_inline
+from storage.batches import Batches
+from storage.units import AsyncpgDriver, Driver, SqliteDriver, Unit, Work, sqlite3_of
+
+T = TypeVar("T")
 
 BUSY_TIMEOUT_MS = 30_000
 MMAP_BYTES = 128 * 1024 * 1024  # reads through the OS page cache without a copy (as Rails 8)
@@ -95,6 +102,37 @@ class Database:
         )
         self._readers = async_sessionmaker(reader, class_=AsyncSession, expire_on_commit=False)
         self._write_lock = asyncio.Lock() if self.is_sqlite else None
+        # Units of work send their own BEGIN and COMMIT (`storage.units`); SQLAlchemy's
+        # connection sends none, on either database.
+        self._units = reader
+        self._batches = Batches(self._units.connect, self._write_lock) if self._write_lock else None
+
+    async def run(self, work: Work[T], *, write: bool = True) -> T:
+        """Run `work(unit)` as one unit of work: committed when it returns, rolled back
+        when it raises. `write=False` is for work that reads (and at most writes a row on
+        its own): no transaction, nothing to wait for."""
+        if write and self._batches is not None:
+            result: T = await self._batches.run(work)
+            return result
+        async with self._units.connect() as connection:
+            await connection.begin()  # SQLAlchemy's view only: no BEGIN is sent
+            raw = await connection.get_raw_connection()
+            driver: Driver = (
+                SqliteDriver(sqlite3_of(raw))
+                if self.is_sqlite
+                else AsyncpgDriver(raw.driver_connection)
+            )
+            unit = Unit(connection, driver, write=write)
+            try:
+                if not write:
+                    return await unit.complete(work)
+                await driver.command("BEGIN")
+                result = await unit.complete(work)
+                await driver.command("COMMIT")
+            except BaseException as error:
+                await _abandon(connection, driver, error)
+                raise
+            return result
 
     @contextlib.asynccontextmanager
     async def transaction(self, *, write: bool = True) -> AsyncIterator[AsyncSession]:
@@ -122,6 +160,19 @@ class Database:
     async def dispose(self) -> None:
         """Close every pooled connection."""
         await self.engine.dispose()
+
+
+async def _abandon(connection: Any, driver: Driver, error: BaseException) -> None:
+    """Roll a failed unit back; a connection that died, or cannot roll back, is not pooled
+    again."""
+    if not is_disconnect(error):
+        try:
+            if driver.in_transaction():
+                await driver.command("ROLLBACK")
+            return
+        except Exception:
+            pass
+    await connection.invalidate()
 
 
 def is_disconnect(error: BaseException) -> bool:

@@ -1,23 +1,40 @@
-"""Groups and members: finding them, creating them once, resolving names."""
+"""Groups and members: finding them, creating them once, resolving names; delivery ids.
+
+The lookups every command makes are prepared statements run by the unit of work
+(`storage.units`); the rest use the unit's ORM session.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from functools import cache
 from typing import Any
 
-from sqlalchemy import and_, bindparam, delete, func, insert, or_, update
+from sqlalchemy import and_, bindparam, delete, func, or_, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import make_transient_to_detached
-from sqlalchemy.orm.util import identity_key
 from sqlmodel import SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage.statements import Prepared, insert_values
 from storage.tables import Group, Member
+from storage.units import Unit
 
-GROUP_COLUMNS = [c.name for c in Group.__table__.columns]  # type: ignore[attr-defined]
-MEMBER_COLUMNS = [c.name for c in Member.__table__.columns]  # type: ignore[attr-defined]
+GROUPS: Any = Group.__table__  # type: ignore[attr-defined]
+MEMBERS: Any = Member.__table__  # type: ignore[attr-defined]
+DELIVERIES: Any = SQLModel.metadata.tables["deliveries"]
+GROUP_COLUMNS = [c.name for c in GROUPS.columns]
+MEMBER_COLUMNS = [c.name for c in MEMBERS.columns]
+
+
+def _insert_ignore(table: Any, columns: Sequence[str]) -> Prepared:
+    """INSERT that quietly does nothing when a unique key already holds the row."""
+
+    def build(dialect: str) -> Any:
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        values = {name: bindparam(name, type_=table.c[name].type) for name in columns}
+        return insert(table).values(values).on_conflict_do_nothing()
+
+    return Prepared(build)
 
 
 async def insert_ignore(session: AsyncSession, model: type[Any], values: dict[str, Any]) -> bool:
@@ -31,95 +48,67 @@ async def insert_ignore(session: AsyncSession, model: type[Any], values: dict[st
     return bool(getattr(result, "rowcount", 0))
 
 
-@cache
-def _group_by_chat() -> Any:
-    return select(Group).where(
-        col(Group.platform) == bindparam("platform"),
-        col(Group.workspace_id) == bindparam("workspace_id"),
-        col(Group.chat_id) == bindparam("chat_id"),
-    )
-
-
-@cache
-def _member_by_user() -> Any:
-    members = Member.__table__  # type: ignore[attr-defined]
-    return select(*members.c).where(
-        members.c.group_id == bindparam("group_id"),
-        members.c.platform_user_id == bindparam("user_id"),
-    )
-
-
-@cache
-def _members_by_name() -> Any:
-    name: Any = bindparam("name")
-    return select(Member).where(
-        col(Member.group_id) == bindparam("group_id"),
-        or_(
-            func.lower(Member.username) == name,
-            func.lower(Member.platform_user_id) == name,
-            func.lower(Member.name) == name,
-        ),
-    )
-
-
-@cache
-def _group_and_member() -> Any:
-    groups, members = Group.__table__, Member.__table__  # type: ignore[attr-defined]
-    joined = and_(
-        members.c.group_id == groups.c.id, members.c.platform_user_id == bindparam("user_id")
-    )
-    return (
-        select(*groups.c, *(c.label(f"m_{c.name}") for c in members.c))
-        .select_from(groups.outerjoin(members, joined))
-        .where(
-            groups.c.platform == bindparam("platform"),
-            groups.c.workspace_id == bindparam("workspace_id"),
-            groups.c.chat_id == bindparam("chat_id"),
+_GROUP_AND_MEMBER = Prepared(
+    select(*GROUPS.c, *MEMBERS.c)
+    .select_from(
+        GROUPS.outerjoin(
+            MEMBERS,
+            and_(
+                MEMBERS.c.group_id == GROUPS.c.id,
+                MEMBERS.c.platform_user_id == bindparam("user_id"),
+            ),
         )
     )
-
-
-def _attach(session: AsyncSession, model: Any, data: dict[str, Any]) -> Any:
-    """A row loaded with Core as a persistent object of the session, without a query
-    (the session's own object when it already holds that row)."""
-    existing = session.sync_session.identity_map.get(identity_key(model, data["id"]))
-    if existing is not None:
-        return existing
-    # Built as the ORM's loader builds a row: no __init__, whose per-field instrumented
-    # setattr costs more than the query did.
-    row = model._sa_class_manager.new_instance()
-    row.__dict__.update(data)
-    make_transient_to_detached(row)
-    session.add(row)
-    return row
+    .where(
+        GROUPS.c.platform == bindparam("platform"),
+        GROUPS.c.workspace_id == bindparam("workspace_id"),
+        GROUPS.c.chat_id == bindparam("chat_id"),
+    )
+)
+_MEMBER_BY_USER = Prepared(
+    select(*MEMBERS.c).where(
+        MEMBERS.c.group_id == bindparam("group_id"),
+        MEMBERS.c.platform_user_id == bindparam("user_id"),
+    )
+)
+NEW_MEMBER = ("group_id", "platform_user_id", "username", "name", "role", "joined_at")
+_ADD_MEMBER = _insert_ignore(MEMBERS, NEW_MEMBER)
+_MEMBER_COUNT = Prepared(
+    select(func.count()).select_from(MEMBERS).where(MEMBERS.c.group_id == bindparam("group_id"))
+)
+_NEXT_NUMBER = Prepared(
+    update(GROUPS)
+    .where(GROUPS.c.id == bindparam("group_id"))
+    .values(next_referral_number=GROUPS.c.next_referral_number + 1)
+    .returning(GROUPS.c.next_referral_number)
+)
+_DELIVERY_ANSWER = Prepared(select(DELIVERIES.c.answer).where(DELIVERIES.c.key == bindparam("key")))
+_RECORD_DELIVERY = Prepared(insert_values(DELIVERIES, ("key", "answer", "created_at")))
 
 
 async def find_group_and_member(
-    session: AsyncSession, platform: str, workspace_id: str, chat_id: str, user_id: str
+    unit: Unit, platform: str, workspace_id: str, chat_id: str, user_id: str
 ) -> tuple[Group | None, Member | None]:
-    """The chat's group and the user's membership of it, in one query (the hot path).
-
-    Loaded with Core and attached to the session (the ORM's row loading costs more than
-    the query); changes to either are flushed as UPDATEs like any loaded object.
-    """
+    """The chat's group and the user's membership of it, in one query (the hot path)."""
     params = {"platform": platform, "workspace_id": workspace_id, "chat_id": chat_id}
-    conn = await session.connection()
-    row = (await conn.execute(_group_and_member(), {**params, "user_id": user_id})).first()
+    row = await unit.row(_GROUP_AND_MEMBER, {**params, "user_id": user_id})
     if row is None:
         return None, None
-    data = row._mapping
-    group = _attach(session, Group, {c: data[c] for c in GROUP_COLUMNS})
-    if data["m_id"] is None:
+    width = len(GROUP_COLUMNS)
+    group = unit.attach(Group, dict(zip(GROUP_COLUMNS, row[:width], strict=True)))
+    if row[width] is None:
         return group, None
-    return group, _attach(session, Member, {c: data[f"m_{c}"] for c in MEMBER_COLUMNS})
+    return group, unit.attach(Member, dict(zip(MEMBER_COLUMNS, row[width:], strict=True)))
 
 
 async def find_group(
     session: AsyncSession, platform: str, workspace_id: str, chat_id: str
 ) -> Group | None:
-    """The group bound to this chat (statements are built once: this is the hot path)."""
-    params = {"platform": platform, "workspace_id": workspace_id, "chat_id": chat_id}
-    group: Group | None = (await session.exec(_group_by_chat(), params=params)).first()
+    """The group bound to this chat."""
+    statement = select(Group).where(
+        Group.platform == platform, Group.workspace_id == workspace_id, Group.chat_id == chat_id
+    )
+    group: Group | None = (await session.exec(statement)).first()
     return group
 
 
@@ -144,33 +133,40 @@ async def groups_of_user(
     return (await session.exec(statement)).all()
 
 
-async def find_member(session: AsyncSession, group_id: int, user_id: str) -> Member | None:
-    """The group's member with this platform user id (Core load, attached: the hot path)."""
-    params = {"group_id": group_id, "user_id": user_id}
-    conn = await session.connection()
-    row = (await conn.execute(_member_by_user(), params)).first()
-    member: Member | None = _attach(session, Member, dict(row._mapping)) if row else None
+async def find_member(unit: Unit, group_id: int, user_id: str) -> Member | None:
+    """The group's member with this platform user id (the hot path)."""
+    row = await unit.row(_MEMBER_BY_USER, {"group_id": group_id, "user_id": user_id})
+    if row is None:
+        return None
+    member: Member = unit.attach(Member, dict(zip(MEMBER_COLUMNS, row, strict=True)))
     return member
 
 
-async def ensure_member(session: AsyncSession, values: dict[str, Any]) -> Member:
-    """The member with this platform user id, created with `values` if new."""
-    await insert_ignore(session, Member, values)
-    member = await find_member(session, values["group_id"], values["platform_user_id"])
+async def ensure_member(unit: Unit, values: dict[str, Any]) -> Member:
+    """The member with this platform user id, created with `values` (the NEW_MEMBER
+    columns; `username` may be left out) if new."""
+    await unit.execute(_ADD_MEMBER, {"username": None, **values})
+    member = await find_member(unit, values["group_id"], values["platform_user_id"])
     assert member is not None
     return member
 
 
 async def members_named(session: AsyncSession, group_id: int, name: str) -> Sequence[Member]:
     """Members whose username, platform id or display name is `name` (any case)."""
-    params = {"group_id": group_id, "name": name.lower()}
-    members: Sequence[Member] = (await session.exec(_members_by_name(), params=params)).all()
-    return members
+    lowered = name.lower()
+    statement = select(Member).where(
+        col(Member.group_id) == group_id,
+        or_(
+            func.lower(Member.username) == lowered,
+            func.lower(Member.platform_user_id) == lowered,
+            func.lower(Member.name) == lowered,
+        ),
+    )
+    return (await session.exec(statement)).all()
 
 
-async def member_count(session: AsyncSession, group_id: int) -> int:
-    statement = select(func.count()).select_from(Member).where(Member.group_id == group_id)
-    return int((await session.exec(statement)).one())
+async def member_count(unit: Unit, group_id: int) -> int:
+    return int(await unit.value(_MEMBER_COUNT, {"group_id": group_id}))
 
 
 async def roster(session: AsyncSession, group_id: int) -> Sequence[Member]:
@@ -183,45 +179,20 @@ async def classification_holder(session: AsyncSession, group_id: int, key: str) 
     return (await session.exec(statement)).first()
 
 
-@cache
-def _next_number() -> Any:
-    groups = SQLModel.metadata.tables["groups"]
-    return (
-        update(groups)
-        .where(groups.c.id == bindparam("group_id"))
-        .values(next_referral_number=groups.c.next_referral_number + 1)
-        .returning(groups.c.next_referral_number)
-    )
-
-
-async def take_referral_number(session: AsyncSession, group_id: int) -> int:
+async def take_referral_number(unit: Unit, group_id: int) -> int:
     """The group's next referral number; the row lock serialises concurrent givers."""
-    conn = await session.connection()
-    result = await conn.execute(_next_number(), {"group_id": group_id})
-    return int(result.scalar_one()) - 1
+    return int(await unit.value(_NEXT_NUMBER, {"group_id": group_id})) - 1
 
 
-@cache
-def _delivery_answer() -> Any:
-    deliveries = SQLModel.metadata.tables["deliveries"]
-    return select(deliveries.c.answer).where(deliveries.c.key == bindparam("key"))
-
-
-async def delivered(session: AsyncSession, key: str) -> str | None:
+async def delivered(unit: Unit, key: str) -> str | None:
     """The stored answer (JSON) of a delivery already handled, or None."""
-    conn = await session.connection()
-    answer: str | None = (await conn.execute(_delivery_answer(), {"key": key})).scalar()
+    answer: str | None = await unit.value(_DELIVERY_ANSWER, {"key": key})
     return answer
 
 
-DELIVERIES = SQLModel.metadata.tables["deliveries"]
-_RECORD_DELIVERY = insert(DELIVERIES)
-
-
-async def record_delivery(session: AsyncSession, key: str, answer: str, now: datetime) -> None:
+async def record_delivery(unit: Unit, key: str, answer: str, now: datetime) -> None:
     """Remember a handled delivery and its answer (the key is unique: a duplicate fails)."""
-    conn = await session.connection()
-    await conn.execute(_RECORD_DELIVERY, {"key": key, "answer": answer, "created_at": now})
+    await unit.execute(_RECORD_DELIVERY, {"key": key, "answer": answer, "created_at": now})
 
 
 async def forget_deliveries(session: AsyncSession, before: datetime) -> int:

@@ -5,13 +5,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 from functools import cache
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import false, insert, literal, union_all
+from pydantic_core import PydanticUndefined
+from sqlalchemy import false, literal, union_all
 from sqlmodel import SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage.statements import Prepared, insert_values
 from storage.tables import OneToOne, Referral, Thanks, Visitor
+from storage.units import Unit
+
+E = TypeVar("E", bound=SQLModel)
 
 KINDS: dict[str, Any] = {
     "referral": Referral,
@@ -59,22 +64,31 @@ async def find_entry(session: AsyncSession, group_id: int, kind: str, number: in
 
 
 @cache
-def _insert_returning_id(model: type[SQLModel]) -> tuple[Any, tuple[str, ...]]:
-    """The INSERT ... RETURNING id of a model's table (built once) and its value columns."""
+def _defaults(model: type[SQLModel]) -> dict[str, Any]:
+    """The model's own defaults for the columns a new row may leave out."""
+    return {
+        name: field.default
+        for name, field in model.model_fields.items()
+        if name != "id" and field.default is not PydanticUndefined and not field.default_factory
+    }
+
+
+@cache
+def _insert(model: type[SQLModel]) -> Prepared:
+    """``INSERT ... RETURNING id`` of every column of a model's table but the id."""
     table: Any = model.__table__  # type: ignore[attr-defined]
-    columns = tuple(c.name for c in table.columns if c.name != "id")
-    return insert(table).returning(table.c.id), columns
+    columns = [c.name for c in table.columns if c.name != "id"]
+    return Prepared(insert_values(table, columns, returning=table.c.id))
 
 
-async def add(session: AsyncSession, row: SQLModel) -> int:
-    """Insert a new entry with one Core statement (the ORM's unit of work costs more than
-    the whole SQLite insert); sets and returns its id."""
-    statement, columns = _insert_returning_id(type(row))
-    values = {name: getattr(row, name) for name in columns}
-    conn = await session.connection()
-    row_id = int((await conn.execute(statement, values)).scalar_one())
-    row.id = row_id
-    return row_id
+async def add(unit: Unit, model: type[E], **values: Any) -> E:
+    """A new entry of `model`, inserted with one prepared statement (validated by the
+    command's grammar, not built through the model's __init__, which costs more than
+    SQLite's insert); returned with its id, as the unit's object for that row."""
+    row = {**_defaults(model), **values}
+    row["id"] = int(await unit.value(_insert(model), row))
+    entry: E = unit.attach(model, row)
+    return entry
 
 
 async def live_thanks_for(session: AsyncSession, referral_id: int) -> Sequence[Thanks]:

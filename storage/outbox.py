@@ -8,15 +8,21 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, insert, or_, update
+from sqlalchemy import func, or_, update
 from sqlmodel import SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage.statements import Prepared, insert_values
 from storage.tables import Group, OutboxMessage
+from storage.units import Unit
 
 PENDING, SENT, FAILED = "pending", "sent", "failed"
-OUTBOX = SQLModel.metadata.tables["outbox"]
-_ENQUEUE = insert(OUTBOX)  # built once: building a statement costs about what SQLite's insert does
+OUTBOX: Any = SQLModel.metadata.tables["outbox"]
+_COLUMNS = (
+    "group_id", "platform", "workspace_id", "chat_id", "recipient_user_id", "payload", "image",
+    "status", "attempts", "next_attempt_at", "created_at",
+)  # fmt: skip
+_ENQUEUE = Prepared(insert_values(OUTBOX, _COLUMNS))
 
 
 @dataclass(frozen=True)
@@ -28,23 +34,18 @@ class Message:
     image: bytes | None = None
 
 
-async def enqueue(
-    session: AsyncSession, group: Group, messages: Sequence[Message], now: datetime
-) -> None:
-    """Queue messages for the group's platform, in one INSERT, in the caller's transaction."""
-    if not messages:
-        return
+async def enqueue(unit: Unit, group: Group, messages: Sequence[Message], now: datetime) -> None:
+    """Queue messages for the group's platform, in the unit's transaction."""
     common = dict(
         group_id=group.id, platform=group.platform, workspace_id=group.workspace_id,
         chat_id=group.chat_id, status=PENDING, attempts=0, next_attempt_at=now, created_at=now,
     )  # fmt: skip
     rows = [
-        {**common, "recipient_user_id": m.recipient_user_id}
-        | {"payload": json.dumps(m.payload), "image": m.image}
+        {**common, "recipient_user_id": m.recipient_user_id, "image": m.image}
+        | {"payload": json.dumps(m.payload)}
         for m in messages
     ]
-    # Core, not the ORM's bulk path: this runs for every command that notifies anyone.
-    await (await session.connection()).execute(_ENQUEUE, rows)
+    await unit.execute_many(_ENQUEUE, rows)
 
 
 async def claim(

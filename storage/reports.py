@@ -1,7 +1,8 @@
 """Balances and leaderboards, aggregated in SQL over the indexed ledger tables.
 
-The statements are built once (with bind parameters) and reused: building a
-SQLAlchemy statement costs more than SQLite takes to run it.
+The statements are built once (with bind parameters) and run as prepared statements
+(`storage.statements`): building and executing a statement through SQLAlchemy costs
+more than the database takes to run it.
 """
 
 from __future__ import annotations
@@ -26,10 +27,11 @@ from sqlalchemy import (
     union_all,
 )
 from sqlmodel import col
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.money_type import Money, from_stored
+from storage.statements import Prepared
 from storage.tables import Member, OneToOne, Referral, Thanks, Visitor
+from storage.units import Unit
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -60,7 +62,7 @@ SUMMED = ("credited", "thanked")
 
 
 @cache
-def _totals(windows: int) -> Any:
+def _totals(windows: int) -> Prepared:
     """Every number of a member's balance for `windows` start times, in one statement:
     a row per count (kind, NULL, one column per window) and a row per currency of each
     amount (kind, currency, sums). The columns carry no type: amounts are converted with
@@ -85,7 +87,7 @@ def _totals(windows: int) -> Any:
             .group_by(currency)
         )
 
-    return union_all(
+    return Prepared(union_all(
         counted("given", Referral, col(Referral.giver_id)),
         counted("received", Referral, col(Referral.receiver_id)),
         counted("one_to_ones", OneToOne, col(OneToOne.member_a_id)),
@@ -93,19 +95,18 @@ def _totals(windows: int) -> Any:
         counted("visitors", Visitor, col(Visitor.host_id)),
         summed("credited", col(Thanks.to_id)),
         summed("thanked", col(Thanks.from_id)),
-    )
+    ))  # fmt: skip
 
 
 async def totals_since(
-    session: AsyncSession, member_id: int, starts: Sequence[datetime | None], end: datetime
+    unit: Unit, member_id: int, starts: Sequence[datetime | None], end: datetime
 ) -> list[Totals]:
     """A member's balance from each of `starts` (None: the beginning) up to `end`."""
-    conn = await session.connection()
     params: dict[str, Any] = {"member_id": member_id, "end": end}
     params.update({f"start{w}": start or EPOCH for w, start in enumerate(starts)})
     result = [Totals() for _ in starts]
-    dialect = conn.dialect.name
-    for kind, currency, *values in await conn.execute(_totals(len(starts)), params):
+    dialect = unit.dialect_name
+    for kind, currency, *values in await unit.rows(_totals(len(starts)), params):
         for totals, value in zip(result, values, strict=True):
             if kind in SUMMED:
                 if value is not None:
@@ -115,11 +116,9 @@ async def totals_since(
     return result
 
 
-async def totals(
-    session: AsyncSession, member_id: int, start: datetime | None, end: datetime
-) -> Totals:
+async def totals(unit: Unit, member_id: int, start: datetime | None, end: datetime) -> Totals:
     """A member's balance between `start` (None: the beginning) and `end`."""
-    return (await totals_since(session, member_id, [start], end))[0]
+    return (await totals_since(unit, member_id, [start], end))[0]
 
 
 @dataclass
@@ -134,7 +133,7 @@ class Standing:
 
 
 @cache
-def _board() -> Any:
+def _board() -> Prepared:
     """The leaderboard as one statement: per member, given, credited and one-to-ones."""
 
     def window(model: Any) -> list[ColumnElement[bool]]:
@@ -163,24 +162,25 @@ def _board() -> Any:
         .subquery("per_member")
     )
     # Summed first, then joined: one name lookup per member rather than per entry.
-    return select(
-        per_member.c.member_id,
-        col(Member.name),
-        per_member.c.given,
-        type_coerce(per_member.c.credited, Money),
-        per_member.c.met,
-    ).join(Member, col(Member.id) == per_member.c.member_id)
+    return Prepared(
+        select(
+            per_member.c.member_id,
+            col(Member.name),
+            per_member.c.given,
+            type_coerce(per_member.c.credited, Money),
+            per_member.c.met,
+        ).join(Member, col(Member.id) == per_member.c.member_id)
+    )
 
 
 async def leaderboard(
-    session: AsyncSession, group_id: int, currency: str, start: datetime | None, end: datetime
+    unit: Unit, group_id: int, currency: str, start: datetime | None, end: datetime
 ) -> list[Standing]:
     """Every member with activity in the window, best first."""
-    conn = await session.connection()
     params = {"group_id": group_id, "currency": currency, "start0": start or EPOCH, "end": end}
     standings = [
         Standing(member_id, name, int(given), Decimal(credited or 0), int(met))
-        for member_id, name, given, credited, met in await conn.execute(_board(), params)
+        for member_id, name, given, credited, met in await unit.rows(_board(), params)
     ]
     standings.sort(key=lambda s: (-s.given, -s.credited, -s.one_to_ones, s.name.lower()))
     return standings

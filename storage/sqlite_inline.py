@@ -105,6 +105,11 @@ class InlineConnection:
         self._tx = _Queue()
 
     @property
+    def sqlite3_connection(self) -> sqlite3.Connection:
+        """The connection itself, for the statements `storage.units` runs directly."""
+        return self._conn
+
+    @property
     def isolation_level(self) -> str | None:
         return self._conn.isolation_level
 

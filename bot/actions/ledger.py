@@ -29,13 +29,12 @@ def _flags(referral: Referral) -> str:
 
 async def give_referral(ctx: Context, cmd: c.GiveReferral) -> list[Reply]:
     receiver = await ctx.resolve_other(cmd.receiver, "give a referral to")
-    number = await directory.take_referral_number(ctx.session, ctx.group_id)
-    referral = Referral(
-        group_id=ctx.group_id, number=number, giver_id=ctx.member_id, receiver_id=key(receiver),
-        prospect=cmd.prospect, temperature=cmd.temperature, inside=cmd.inside,
-        created_at=ctx.now, updated_at=ctx.now,
+    number = await directory.take_referral_number(ctx.unit, ctx.group_id)
+    referral = await entries.add(
+        ctx.unit, Referral, group_id=ctx.group_id, number=number, giver_id=ctx.member_id,
+        receiver_id=key(receiver), prospect=cmd.prospect, temperature=cmd.temperature,
+        inside=cmd.inside, created_at=ctx.now, updated_at=ctx.now,
     )  # fmt: skip
-    await entries.add(ctx.session, referral)
     flags = f" ({_flags(referral)})" if _flags(referral) else ""
     assert receiver.id is not None
     return [
@@ -53,11 +52,10 @@ async def give_referral(ctx: Context, cmd: c.GiveReferral) -> list[Reply]:
 
 async def thank(ctx: Context, cmd: c.ThankMember) -> list[Reply]:
     other = await ctx.resolve_other(cmd.member, "thank")
-    thanks = Thanks(
-        group_id=ctx.group_id, from_id=ctx.member_id, to_id=key(other), amount=cmd.amount,
-        currency=ctx.group.currency, note=cmd.note, created_at=ctx.now,
+    thanks = await entries.add(
+        ctx.unit, Thanks, group_id=ctx.group_id, from_id=ctx.member_id, to_id=key(other),
+        amount=cmd.amount, currency=ctx.group.currency, note=cmd.note, created_at=ctx.now,
     )  # fmt: skip
-    await entries.add(ctx.session, thanks)
     note = f" ({cmd.note})" if cmd.note else ""
     if cmd.amount is None:
         return [
@@ -94,12 +92,11 @@ async def move_referral(ctx: Context, cmd: c.MoveReferral) -> list[Reply]:
     giver_text = f"{ctx.member.name} moved your referral #{cmd.number} to {cmd.status}."
     replies = [to_sender(f"Referral #{cmd.number} is now {cmd.status}.")]
     if cmd.status == "won" and cmd.amount is not None:
-        thanks = Thanks(
-            group_id=ctx.group_id, from_id=ctx.member_id, to_id=referral.giver_id,
-            amount=cmd.amount, currency=ctx.group.currency, note=f"referral #{cmd.number}",
-            referral_id=referral.id, created_at=ctx.now,
+        await entries.add(
+            ctx.unit, Thanks, group_id=ctx.group_id, from_id=ctx.member_id,
+            to_id=referral.giver_id, amount=cmd.amount, currency=ctx.group.currency,
+            note=f"referral #{cmd.number}", referral_id=referral.id, created_at=ctx.now,
         )  # fmt: skip
-        await entries.add(ctx.session, thanks)
         giver = await ctx.session.get(type(ctx.member), referral.giver_id)
         money = format_money(cmd.amount, ctx.group.currency)
         giver_name = giver.name if giver else "the giver"
@@ -137,11 +134,10 @@ async def list_referrals(ctx: Context, cmd: c.ListReferrals) -> list[Reply]:
 
 async def log_one_to_one(ctx: Context, cmd: c.LogOneToOne) -> list[Reply]:
     other = await ctx.resolve_other(cmd.member, "log a one-to-one with")
-    meeting = OneToOne(
-        group_id=ctx.group_id, member_a_id=ctx.member_id, member_b_id=key(other), note=cmd.note,
-        created_at=ctx.now,
+    meeting = await entries.add(
+        ctx.unit, OneToOne, group_id=ctx.group_id, member_a_id=ctx.member_id,
+        member_b_id=key(other), note=cmd.note, created_at=ctx.now,
     )  # fmt: skip
-    await entries.add(ctx.session, meeting)
     assert other.id is not None
     return [
         to_sender(f"One-to-one with {other.name} logged (onetoone {meeting.id})."),
@@ -150,10 +146,9 @@ async def log_one_to_one(ctx: Context, cmd: c.LogOneToOne) -> list[Reply]:
 
 
 async def log_visitor(ctx: Context, cmd: c.LogVisitor) -> list[Reply]:
-    visitor = Visitor(
-        group_id=ctx.group_id, host_id=ctx.member_id, name=cmd.name, business=cmd.business,
-        created_at=ctx.now,
+    visitor = await entries.add(
+        ctx.unit, Visitor, group_id=ctx.group_id, host_id=ctx.member_id, name=cmd.name,
+        business=cmd.business, created_at=ctx.now,
     )  # fmt: skip
-    await entries.add(ctx.session, visitor)
     business = f" ({cmd.business})" if cmd.business else ""
     return [to_sender(f"Visitor {cmd.name}{business} logged (visitor {visitor.id}). Thank you!")]

@@ -35,7 +35,7 @@ async def show_balance(ctx: Context, cmd: c.ShowBalance) -> list[Reply]:
     assert member.id is not None
     periods = [cmd.period] if cmd.period else [Period.ALL, Period.QUARTER]
     spans = [window(period, ctx.now, ctx.group.timezone) for period in periods]
-    found = await reports.totals_since(ctx.session, member.id, [s.start for s in spans], ctx.now)
+    found = await reports.totals_since(ctx.unit, member.id, [s.start for s in spans], ctx.now)
     lines = [
         f"{_heading(span.label)}: {balance_line(totals, ctx.group.currency)}"
         for span, totals in zip(spans, found, strict=True)
@@ -46,7 +46,7 @@ async def show_balance(ctx: Context, cmd: c.ShowBalance) -> list[Reply]:
 async def standings_section(ctx: Context, span: Window) -> Section:
     """The leaderboard over `span` as a section of plain names (never mentions)."""
     standings = await reports.leaderboard(
-        ctx.session, ctx.group_id, ctx.group.currency, span.start, span.end
+        ctx.unit, ctx.group_id, ctx.group.currency, span.start, span.end
     )
     return standings_lines(standings, span.label, ctx.group.currency)
 

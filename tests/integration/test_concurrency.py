@@ -21,6 +21,7 @@ from storage import reports
 from storage.database import Database
 from storage.migrate import upgrade
 from storage.tables import Delivery, Group, Member, OutboxMessage, Referral, Thanks
+from storage.units import Unit
 from tests.conftest import Chat, Clock
 
 WRITERS = 50
@@ -78,12 +79,15 @@ async def referrals_and_thanks_at_once(chats: list[Chat]) -> None:
     for replies in answers:
         assert len(replies) == 1 and "recorded" in replies[0].text, replies
     assert await count(db, Thanks) == WRITERS
-    async with db.transaction() as session:
+
+    async def read(unit: Unit) -> list[reports.Standing]:
         for i in range(WRITERS):
-            got = await reports.totals(session, int(ids[name(i)] or 0), None, END_OF_TIME)
+            got = await reports.totals(unit, int(ids[name(i)] or 0), None, END_OF_TIME)
             assert got.given == 1 and got.received == (1 if i else 0)
             assert got.credited == {"USD": amount(i)}
-        board = await reports.leaderboard(session, int(group.id or 0), "USD", None, END_OF_TIME)
+        return await reports.leaderboard(unit, int(group.id or 0), "USD", None, END_OF_TIME)
+
+    board = await db.run(read, write=False)
     assert sum(s.credited for s in board) == sum(amount(i) for i in range(WRITERS))
     assert await count(db, OutboxMessage, OutboxMessage.recipient_user_id != None) >= WRITERS  # noqa: E711
 

@@ -77,16 +77,15 @@ async def make_group(db: Database, clock: Clock, chat_id: str = "chapter",
 
 async def enqueue(db: Database, clock: Clock, group: Group, *texts: str,
                   recipient: str | None = None, image: bytes | None = None) -> None:  # fmt: skip
-    async with db.transaction() as session:
-        messages = [
-            outbox.Message(
-                (to_member(Person(1, recipient), text) if recipient else to_group(text)).to_json(),
-                recipient,
-                image,
-            )
-            for text in texts
-        ]
-        await outbox.enqueue(session, group, messages, clock.now)
+    messages = [
+        outbox.Message(
+            (to_member(Person(1, recipient), text) if recipient else to_group(text)).to_json(),
+            recipient,
+            image,
+        )
+        for text in texts
+    ]
+    await db.run(lambda unit: outbox.enqueue(unit, group, messages, clock.now))
 
 
 async def rows(db: Database) -> list[OutboxMessage]:

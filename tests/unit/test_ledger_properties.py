@@ -25,6 +25,7 @@ from storage import reports
 from storage.database import Database
 from storage.entries import KINDS
 from storage.tables import Member, Referral, Thanks
+from storage.units import Unit
 from tests.conftest import Chat, Clock
 from tests.unit.test_grammar import template_file  # noqa: F401  (fixture)
 from tests.unit.test_rules import balance
@@ -62,16 +63,16 @@ class Snapshot:
 
 
 async def snapshot(db: Database, member_ids: list[int]) -> Snapshot:
-    async with db.transaction() as session:
+    async def read(unit: Unit) -> Snapshot:
         entries = {
             (kind, row.id): row.voided
             for kind, model in KINDS.items()
-            for row in (await session.exec(select(model))).all()
+            for row in (await unit.session.exec(select(model))).all()
         }
-        totals = {
-            m: vector(await reports.totals(session, m, None, END_OF_TIME)) for m in member_ids
-        }
-    return Snapshot(totals, entries)
+        totals = {m: vector(await reports.totals(unit, m, None, END_OF_TIME)) for m in member_ids}
+        return Snapshot(totals, entries)
+
+    return await db.run(read, write=False)
 
 
 def check_balanced(snap: Snapshot) -> None:
@@ -306,7 +307,10 @@ def test_an_amount_round_trips_through_thanks_into_the_balance(
                 async with db.transaction() as session:
                     (ben,) = (await session.exec(select(Member).where(Member.name == "Ben"))).all()
                     (thanks,) = (await session.exec(select(Thanks))).all()
-                    totals = await reports.totals(session, int(ben.id or 0), None, END_OF_TIME)
+                totals = await db.run(
+                    lambda unit: reports.totals(unit, int(ben.id or 0), None, END_OF_TIME),
+                    write=False,
+                )
                 assert thanks.amount == expected and thanks.note == "for the job"
                 assert totals.credited == {"USD": expected}
             finally:
