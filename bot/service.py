@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+import orjson
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from bot import actions, grammar
@@ -180,7 +181,7 @@ class Core:
         # the key and rolls back whole, then gets the stored answer (`handle`): a lookup
         # before the work would cost every command a statement for the rare redelivery.
         if recording:
-            answer = json.dumps([r.to_json() for r in direct])
+            answer = orjson.dumps([r.to_json() for r in direct]).decode()
             await directory.record_delivery(unit, key, answer, now)
         return direct, "ok"
 

@@ -16,11 +16,10 @@ could touch the database, and nobody waits on SQLite's lock in this process.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
-from contextlib import AbstractAsyncContextManager
+import contextlib
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from storage.units import SqliteDriver, Unit, Work, run_now, sqlite3_of
 
@@ -30,15 +29,15 @@ MAX_BATCH = 200  # units in one transaction; a unit takes ~0.1 ms
 class Batches:
     """Collects SQLite write units and runs them, a batch per transaction."""
 
-    def __init__(
-        self,
-        connect: Callable[[], AbstractAsyncContextManager[AsyncConnection]],
-        lock: asyncio.Lock,
-    ) -> None:
-        self._connect = connect
+    def __init__(self, engine: AsyncEngine, lock: asyncio.Lock) -> None:
+        self._engine = engine
         self._lock = lock  # shared with `Database.transaction`'s SQLite writers
         self._queue: list[tuple[Work[Any], asyncio.Future[Any]]] = []
         self._drainer: asyncio.Task[None] | None = None
+        # The batches' own connection, kept between batches (checking one out of the pool
+        # costs as much as a unit does).
+        self._connection: AsyncConnection | None = None
+        self._driver: SqliteDriver | None = None
 
     async def run(self, work: Work[Any]) -> Any:
         """Run `work` in the next batch; its result once the batch is committed."""
@@ -60,30 +59,50 @@ class Batches:
             self._queue.clear()
             raise
 
+    async def close(self) -> None:
+        """Give the batches' connection back (the database is being closed)."""
+        async with self._lock:
+            if self._connection is not None:
+                connection, self._connection, self._driver = self._connection, None, None
+                await connection.close()
+
+    async def _open(self) -> tuple[AsyncConnection, SqliteDriver]:
+        if self._connection is None or self._driver is None:
+            connection = await self._engine.connect()
+            await connection.begin()  # SQLAlchemy's view only: no BEGIN is ever sent
+            raw = await connection.get_raw_connection()
+            self._connection, self._driver = connection, SqliteDriver(sqlite3_of(raw))
+        return self._connection, self._driver
+
     async def _run(self, batch: list[tuple[Work[Any], asyncio.Future[Any]]]) -> None:
         outcomes: list[tuple[asyncio.Future[Any], Any, BaseException | None]] = []
         try:
-            async with self._connect() as connection:
-                await connection.begin()  # SQLAlchemy's view only: no BEGIN is sent
-                raw = await connection.get_raw_connection()
-                driver = SqliteDriver(sqlite3_of(raw))
-                await driver.command("BEGIN IMMEDIATE")
-                try:
-                    for work, future in batch:
-                        if not future.done():  # its caller gave up before it ran
-                            outcomes.append((future, *await self._unit(connection, driver, work)))
-                    await driver.command("COMMIT")
-                except BaseException:
-                    if driver.in_transaction():
-                        await driver.command("ROLLBACK")
-                    raise
+            connection, driver = await self._open()
+            await driver.command("BEGIN IMMEDIATE")
+            try:
+                for work, future in batch:
+                    if not future.done():  # its caller gave up before it ran
+                        outcomes.append((future, *await self._unit(connection, driver, work)))
+                await driver.command("COMMIT")
+            except BaseException:
+                if driver.in_transaction():
+                    await driver.command("ROLLBACK")
+                raise
         except BaseException as error:  # BEGIN or COMMIT failed: nothing of the batch was kept
             ran = {id(future): own for future, _, own in outcomes}
             outcomes = [(future, None, ran.get(id(future)) or error) for _, future in batch]
+            await self._drop_connection()
             if not isinstance(error, Exception):
                 _settle(outcomes)
                 raise
         _settle(outcomes)
+
+    async def _drop_connection(self) -> None:
+        """After a failure the connection is opened afresh for the next batch."""
+        connection, self._connection, self._driver = self._connection, None, None
+        if connection is not None:
+            with contextlib.suppress(Exception):
+                await connection.invalidate()
 
     @staticmethod
     async def _unit(

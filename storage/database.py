@@ -105,7 +105,7 @@ class Database:
         # Units of work send their own BEGIN and COMMIT (`storage.units`); SQLAlchemy's
         # connection sends none, on either database.
         self._units = reader
-        self._batches = Batches(self._units.connect, self._write_lock) if self._write_lock else None
+        self._batches = Batches(self._units, self._write_lock) if self._write_lock else None
 
     async def run(self, work: Work[T], *, write: bool = True) -> T:
         """Run `work(unit)` as one unit of work: committed when it returns, rolled back
@@ -159,6 +159,8 @@ class Database:
 
     async def dispose(self) -> None:
         """Close every pooled connection."""
+        if self._batches is not None:
+            await self._batches.close()
         await self.engine.dispose()
 
 

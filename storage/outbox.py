@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+import orjson
 from sqlalchemy import func, or_, update
 from sqlmodel import SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -42,7 +42,7 @@ async def enqueue(unit: Unit, group: Group, messages: Sequence[Message], now: da
     )  # fmt: skip
     rows = [
         {**common, "recipient_user_id": m.recipient_user_id, "image": m.image}
-        | {"payload": json.dumps(m.payload)}
+        | {"payload": orjson.dumps(m.payload).decode()}
         for m in messages
     ]
     await unit.execute_many(_ENQUEUE, rows)
