@@ -205,7 +205,9 @@ async def load_group_rows(db: Database, chapter: Chapter, person: Person) -> Gro
     async with db.transaction() as session:
         group = await directory.find_group(session, Platform.CONSOLE, "", chapter.chat_id)
         assert group is not None and group.id is not None
-        member = await directory.find_member(session, group.id, person.user_id)
+        member = (await session.exec(orm_select(Member).where(
+            Member.group_id == group.id, Member.platform_user_id == person.user_id
+        ))).first()  # fmt: skip
         assert member is not None
 
         async def rows(model: Any) -> Sequence[Any]:
@@ -294,17 +296,18 @@ async def reports_balance(db: Database, chapter: Chapter, person: Person) -> Any
     starts = [
         window(period, now, chapter.timezone).start for period in (Period.ALL, Period.QUARTER)
     ]
-    async with db.transaction(write=False) as session:
-        return await reports.totals_since(session, person.id, starts, now)
+    return await db.run(
+        lambda unit: reports.totals_since(unit, person.id, starts, now), write=False
+    )
 
 
 async def reports_leaderboard(db: Database, chapter: Chapter, person: Person) -> Any:
     """The `reports.leaderboard` call of /leaderboard quarter, without the core."""
     span = window(Period.QUARTER, datetime.now(UTC), chapter.timezone)
-    async with db.transaction(write=False) as session:
-        standings = await reports.leaderboard(
-            session, chapter.id, chapter.currency, span.start, span.end
-        )
+    standings = await db.run(
+        lambda unit: reports.leaderboard(unit, chapter.id, chapter.currency, span.start, span.end),
+        write=False,
+    )
     return _standings(standings)
 
 

@@ -1,0 +1,167 @@
+"""Group commit on SQLite: units that arrive together share a transaction, not a fate."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import select
+
+from storage import directory
+from storage.database import Database
+from storage.migrate import upgrade
+from storage.tables import Group, Member
+from storage.units import Unit
+
+NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+async def sqlite_db(tmp_path: Path) -> AsyncIterator[Database]:
+    database = Database(f"sqlite:///{tmp_path / 'batches.db'}")
+    await upgrade(database)
+    async with database.transaction() as session:
+        session.add(Group(platform="console", chat_id="chapter", name="Chapter",
+                          timezone="UTC", currency="USD", created_at=NOW))  # fmt: skip
+    yield database
+    await database.dispose()
+
+
+def joins(user_id: str, ran: list[str] | None = None) -> object:
+    async def work(unit: Unit) -> str:
+        if ran is not None:
+            ran.append(user_id)
+        member = await directory.ensure_member(unit, dict(
+            group_id=1, platform_user_id=user_id, name=user_id, role="member", joined_at=NOW,
+        ))  # fmt: skip
+        return member.platform_user_id
+
+    return work
+
+
+async def members(db: Database) -> list[str]:
+    async with db.transaction(write=False) as session:
+        rows = await session.exec(select(Member.platform_user_id).order_by(Member.id))
+        return list(rows.all())
+
+
+def commits_in_wal(path: Path) -> int:
+    """How many transactions the write-ahead log holds: its commit frames (the frames
+    whose header gives the database size after the commit), read off the file."""
+    data = Path(f"{path}-wal").read_bytes()
+    page_size = int.from_bytes(data[8:12], "big")
+    salts = data[16:24]
+    count, offset = 0, 32
+    while offset + 24 + page_size <= len(data):
+        header = data[offset : offset + 24]
+        if header[8:16] != salts:
+            break  # frames left over from before the log was restarted
+        count += int.from_bytes(header[4:8], "big") != 0
+        offset += 24 + page_size
+    return count
+
+
+async def test_units_arriving_together_share_one_transaction(
+    sqlite_db: Database, tmp_path: Path
+) -> None:
+    before = commits_in_wal(tmp_path / "batches.db")
+    results = await asyncio.gather(*(sqlite_db.run(joins(f"u{i}")) for i in range(20)))
+    assert results == [f"u{i}" for i in range(20)]
+    assert commits_in_wal(tmp_path / "batches.db") == before + 1
+    assert await members(sqlite_db) == [f"u{i}" for i in range(20)]
+    # one at a time, one transaction each
+    for i in range(3):
+        await sqlite_db.run(joins(f"v{i}"))
+    assert commits_in_wal(tmp_path / "batches.db") == before + 4
+
+
+async def test_a_failing_unit_is_rolled_back_alone(sqlite_db: Database) -> None:
+    async def fails(unit: Unit) -> None:
+        await joins("doomed")(unit)  # type: ignore[operator]
+        raise ValueError("refused")
+
+    async def duplicate(unit: Unit) -> None:
+        await directory.record_delivery(unit, "k", "[]", NOW)
+        await joins("also-doomed")(unit)  # type: ignore[operator]
+        await directory.record_delivery(unit, "k", "[]", NOW)  # the same key: fails
+
+    results = await asyncio.gather(
+        sqlite_db.run(joins("ann")),
+        sqlite_db.run(fails),
+        sqlite_db.run(joins("ben")),
+        sqlite_db.run(duplicate),
+        sqlite_db.run(joins("cat")),
+        return_exceptions=True,
+    )
+    assert results[0] == "ann" and results[2] == "ben" and results[4] == "cat"
+    assert isinstance(results[1], ValueError)
+    assert isinstance(results[3], IntegrityError)
+    assert await members(sqlite_db) == ["ann", "ben", "cat"]
+
+
+async def test_a_unit_that_waits_on_something_else_is_refused(sqlite_db: Database) -> None:
+    """The batch's transaction never stays open while the event loop runs other tasks."""
+
+    async def waits(unit: Unit) -> None:
+        await joins("sleepy")(unit)  # type: ignore[operator]
+        await asyncio.sleep(0)
+
+    results = await asyncio.gather(
+        sqlite_db.run(waits), sqlite_db.run(joins("ann")), return_exceptions=True
+    )
+    assert isinstance(results[0], RuntimeError) and results[1] == "ann"
+    assert await members(sqlite_db) == ["ann"]
+
+
+async def test_a_failed_commit_fails_every_unit_of_the_batch(sqlite_db: Database) -> None:
+    """A foreign key checked at COMMIT (deferred) fails it: nobody hears "recorded"."""
+
+    async def dangling(unit: Unit) -> str:
+        driver = unit.driver
+        await driver.command("PRAGMA defer_foreign_keys = ON")
+        await directory.ensure_member(unit, dict(
+            group_id=99, platform_user_id="ghost", name="Ghost", role="member", joined_at=NOW,
+        ))  # fmt: skip
+        return "ghost"
+
+    results = await asyncio.gather(
+        sqlite_db.run(joins("ann")), sqlite_db.run(dangling), return_exceptions=True
+    )
+    assert all(isinstance(r, IntegrityError) for r in results), results
+    assert await members(sqlite_db) == []
+    # the next batch starts afresh
+    assert await sqlite_db.run(joins("ben")) == "ben"
+    assert await members(sqlite_db) == ["ben"]
+
+
+async def test_a_caller_that_gave_up_before_its_batch_ran_records_nothing(
+    sqlite_db: Database,
+) -> None:
+    ran: list[str] = []
+    gave_up = asyncio.ensure_future(sqlite_db.run(joins("gone", ran)))
+    kept = asyncio.ensure_future(sqlite_db.run(joins("ann", ran)))
+    await asyncio.sleep(0)  # both have queued their work; the batch has not run yet
+    gave_up.cancel()
+    assert await kept == "ann"
+    assert gave_up.cancelled()
+    assert ran == ["ann"]
+    assert await members(sqlite_db) == ["ann"]
+
+
+async def test_session_writers_and_batches_take_turns(sqlite_db: Database) -> None:
+    async def session_writer(user_id: str) -> None:
+        async with sqlite_db.transaction() as session:
+            session.add(Member(group_id=1, platform_user_id=user_id, name=user_id,
+                               joined_at=NOW))  # fmt: skip
+            await session.flush()
+            await asyncio.sleep(0)  # a session writer may wait: the batches wait for it
+
+    await asyncio.gather(
+        session_writer("s1"), sqlite_db.run(joins("b1")), session_writer("s2"),
+        sqlite_db.run(joins("b2")),
+    )  # fmt: skip
+    assert sorted(await members(sqlite_db)) == ["b1", "b2", "s1", "s2"]
