@@ -9,7 +9,7 @@ from decimal import Decimal
 from bot.periods import Period
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class MemberRef:
     """A member as written in a command: a platform user id (a mention) or a name."""
 
@@ -20,7 +20,7 @@ class MemberRef:
         return f"@{self.name}" if self.name else f"<@{self.user_id}>"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class GiveReferral:
     receiver: MemberRef
     prospect: str
@@ -28,71 +28,71 @@ class GiveReferral:
     inside: bool = False
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ThankMember:
     member: MemberRef
     amount: Decimal | None = None
     note: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ShowBalance:
     member: MemberRef | None = None
     period: Period | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ShowLeaderboard:
     period: Period = Period.QUARTER
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ListReferrals:
     pass
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class MoveReferral:
     number: int
     status: str
     amount: Decimal | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class LogOneToOne:
     member: MemberRef
     note: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class LogVisitor:
     name: str
     business: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Join:
     classification: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class UpdateProfile:
     classification: str | None = None
     business: str | None = None
     ask: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ListMembers:
     pass
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ShowMeeting:
     pass
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ScheduleMeeting:
     weekday: int
     at: time
@@ -100,28 +100,28 @@ class ScheduleMeeting:
     place: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CancelMeetings:
     pass
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RecordAttendance:
     member: MemberRef
     status: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class AnswerMeeting:
     response: str  # yes | no | substitute
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ShowSettings:
     pass
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ChangeSetting:
     """One setting; `value` is already validated and in the form it is stored."""
 
@@ -129,20 +129,20 @@ class ChangeSetting:
     value: object
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SetRole:
     member: MemberRef
     role: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Undo:
     kind: str | None = None
     entry_id: int | None = None
     reason: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ShowHelp:
     command: str | None = None
 

@@ -28,7 +28,7 @@ class Audience(StrEnum):
     MEMBER = "member"  # one member, privately (a DM)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ChatRef:
     """Where a message came from: one chat on one platform."""
 
@@ -39,7 +39,7 @@ class ChatRef:
     title: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Sender:
     """The person who sent a message, as the platform reports them."""
 
@@ -50,7 +50,7 @@ class Sender:
     timezone: str | None = None  # the person's own IANA zone when the platform says (Slack)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Incoming:
     """One message or button press, already translated by an adapter.
 
@@ -68,7 +68,7 @@ class Incoming:
     mentioned: dict[str, str] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Button:
     """A button that stands for a command; `prompt` asks the user for a value first."""
 
@@ -78,7 +78,7 @@ class Button:
     style: str | None = None  # "primary" | "danger" | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Section:
     """A titled block of lines; rendered as a Block Kit section or a paragraph."""
 
@@ -86,7 +86,7 @@ class Section:
     lines: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Reply:
     """One message for one audience. All text is plain; adapters escape it."""
 

@@ -193,8 +193,9 @@ class Core:
         chat, user_id = incoming.chat, incoming.sender.user_id
         workspace = chat.workspace_id or ""
         if not chat.is_private:
+            named = next(iter(incoming.mentioned), None)  # e.g. a referral's receiver
             group, member = await directory.find_group_and_member(
-                unit, chat.platform, workspace, chat.chat_id, user_id
+                unit, chat.platform, workspace, chat.chat_id, user_id, named
             )
             return group, member, None
         groups = await directory.groups_of_user(unit.session, chat.platform, workspace, user_id)

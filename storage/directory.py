@@ -48,14 +48,17 @@ async def insert_ignore(session: AsyncSession, model: type[Any], values: dict[st
     return bool(getattr(result, "rowcount", 0))
 
 
-_GROUP_AND_MEMBER = Prepared(
+_GROUP_AND_MEMBERS = Prepared(
     select(*GROUPS.c, *MEMBERS.c)
     .select_from(
         GROUPS.outerjoin(
             MEMBERS,
             and_(
                 MEMBERS.c.group_id == GROUPS.c.id,
-                MEMBERS.c.platform_user_id == bindparam("user_id"),
+                or_(
+                    MEMBERS.c.platform_user_id == bindparam("user_id"),
+                    MEMBERS.c.platform_user_id == bindparam("other_id"),
+                ),
             ),
         )
     )
@@ -87,18 +90,33 @@ _RECORD_DELIVERY = Prepared(insert_values(DELIVERIES, ("key", "answer", "created
 
 
 async def find_group_and_member(
-    unit: Unit, platform: str, workspace_id: str, chat_id: str, user_id: str
+    unit: Unit,
+    platform: str,
+    workspace_id: str,
+    chat_id: str,
+    user_id: str,
+    other_id: str | None = None,
 ) -> tuple[Group | None, Member | None]:
-    """The chat's group and the user's membership of it, in one query (the hot path)."""
+    """The chat's group and the user's membership of it, in one query (the hot path).
+
+    `other_id`, a user the command names, is looked up in the same query: `find_member`
+    then has them without one of its own.
+    """
     params = {"platform": platform, "workspace_id": workspace_id, "chat_id": chat_id}
-    row = await unit.row(_GROUP_AND_MEMBER, {**params, "user_id": user_id})
-    if row is None:
+    rows = await unit.rows(
+        _GROUP_AND_MEMBERS, {**params, "user_id": user_id, "other_id": other_id or user_id}
+    )
+    if not rows:
         return None, None
     width = len(GROUP_COLUMNS)
-    group = unit.attach(Group, dict(zip(GROUP_COLUMNS, row[:width], strict=True)))
-    if row[width] is None:
-        return group, None
-    return group, unit.attach(Member, dict(zip(MEMBER_COLUMNS, row[width:], strict=True)))
+    group = unit.attach(Group, dict(zip(GROUP_COLUMNS, rows[0][:width], strict=True)))
+    sender = None
+    for row in rows:
+        if row[width] is not None:
+            member = unit.attach(Member, dict(zip(MEMBER_COLUMNS, row[width:], strict=True)))
+            unit.found[("member", member.group_id, member.platform_user_id)] = member
+            sender = member if member.platform_user_id == user_id else sender
+    return group, sender
 
 
 async def find_group(
@@ -135,6 +153,9 @@ async def groups_of_user(
 
 async def find_member(unit: Unit, group_id: int, user_id: str) -> Member | None:
     """The group's member with this platform user id (the hot path)."""
+    known: Member | None = unit.found.get(("member", group_id, user_id))
+    if known is not None:
+        return known
     row = await unit.row(_MEMBER_BY_USER, {"group_id": group_id, "user_id": user_id})
     if row is None:
         return None

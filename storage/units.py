@@ -187,6 +187,8 @@ class Unit:
         self._session: AsyncSession | None = None
         # rows loaded before the session was made, with their values as loaded
         self._loaded: dict[Any, tuple[Any, dict[str, Any]]] = {}
+        # what lookups found in this unit (the unit's own objects), by lookup
+        self.found: dict[Any, Any] = {}
 
     @property
     def dialect_name(self) -> str:
