@@ -1,19 +1,26 @@
 """Signed `/refer` slash commands over HTTP: the full Slack adapter next to a bare bolt app.
 
-    python -m bench.bench_slack [--requests 2000] [--warmup 100] [--concurrency 1 50]
+    python -m bench.bench_slack [--requests 2000] [--rounds 5] [--warmup 300]
+                                [--concurrency 1 50] [--json PATH]
 
 Each app runs in its own process on uvicorn (127.0.0.1, port 0), behind the
-same Starlette route, with `process_before_response=True`:
+same Starlette route, with `process_before_response=True`, started the way
+`referral-bot` starts (`bot.serve.freeze_startup_objects` before serving):
 
 - `bare`: an `AsyncApp` whose command handler only acks (bolt at its fastest);
 - `referral-bot`: the real adapter and core on a fresh SQLite file: users.info
   (cached), the referral, its outbox rows and the delivery id committed before
-  the ack.
+  the ack (the outbox loop does not run: it sends at Slack's pace, not this one).
 
 The Web API is FakeSlack in this process. Every request is signed and
-distinct (its own trigger id). It measures, it never asserts: requests per
-second and ack latency (p50, p99, max, and how many took over 3 s) as a table
-on stdout and as JSON in bench/results/slack.json.
+distinct (its own trigger id). On a machine with two CPUs or more, the
+servers run on one CPU and this load generator on another, so that the two
+do not take turns on one. The rounds alternate between the apps (bare,
+referral-bot, bare, ...), so that a change in the machine's pace hits both.
+It measures, it never asserts: per app and concurrency, the median round's
+requests per second, and the ack latency over all rounds (p50, p99, max, how
+many took over 3 s), with the server's CPU time per request, as a table and
+as JSON in bench/results/slack.json.
 """
 
 from __future__ import annotations
@@ -40,10 +47,18 @@ from tests.adapters.slack_requests import SIGNING_SECRET, SlackRequest, slash_co
 RESULTS = Path(__file__).with_name("results") / "slack.json"
 CHANNELS = 5
 USERS = 20
+APPS = ("bare", "referral-bot")
+SERVER_CPU, CLIENT_CPU = 1, 0
+
+
+def _pin(cpu: int) -> None:
+    if hasattr(os, "sched_setaffinity") and (os.cpu_count() or 1) >= 2:
+        os.sched_setaffinity(0, {cpu})
 
 
 def _server(kind: str, api_url: str, database_url: str, ports: Any) -> None:
     """The server process: build the app and run uvicorn on port 0, reporting the port."""
+    _pin(SERVER_CPU)
     asyncio.run(_serve(kind, api_url, database_url, ports))
 
 
@@ -53,9 +68,9 @@ async def _serve(kind: str, api_url: str, database_url: str, ports: Any) -> None
     import uvicorn
 
     from adapters.http import create_http_app
+    from bot.serve import freeze_startup_objects
 
     logging.basicConfig(level=logging.WARNING)
-    runtime = None
     if kind == "bare":
         from slack_bolt.async_app import AsyncAck, AsyncApp
         from slack_sdk.web.async_client import AsyncWebClient
@@ -90,6 +105,7 @@ async def _serve(kind: str, api_url: str, database_url: str, ports: Any) -> None
         log_level="warning", access_log=False,
     )  # fmt: skip
     server = uvicorn.Server(config)
+    freeze_startup_objects()
     task = asyncio.create_task(server.serve())
     while not server.started:  # noqa: ASYNC110
         await asyncio.sleep(0.01)
@@ -112,7 +128,19 @@ def _requests(count: int, offset: int) -> list[SlackRequest]:
     return out
 
 
-async def _load(port: int, requests: list[SlackRequest], concurrency: int) -> dict[str, Any]:
+def _cpu_seconds(pid: int) -> float:
+    """User and system CPU time of a process so far (Linux), else 0."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def _load(
+    port: int, requests: list[SlackRequest], concurrency: int
+) -> tuple[list[float], int, float]:
+    """Send every request, `concurrency` at a time: (latencies, errors, seconds)."""
     queue = list(reversed(requests))
     latencies: list[float] = []
     errors = 0
@@ -138,65 +166,90 @@ async def _load(port: int, requests: list[SlackRequest], concurrency: int) -> di
 
         began = time.perf_counter()
         await asyncio.gather(*(worker() for _ in range(concurrency)))
-        elapsed = time.perf_counter() - began
-    latencies.sort()
+        return latencies, errors, time.perf_counter() - began
+
+
+def _summary(rounds: list[dict[str, Any]], latencies: list[float]) -> dict[str, Any]:
+    latencies = sorted(latencies)
     return {
         "requests": len(latencies),
-        "errors": errors,
-        "seconds": round(elapsed, 3),
-        "rps": round(len(latencies) / elapsed, 1),
+        "errors": sum(r["errors"] for r in rounds),
+        "rps": round(statistics.median(r["rps"] for r in rounds), 1),
+        "rps_rounds": [r["rps"] for r in rounds],
         "p50_ms": round(statistics.median(latencies) * 1000, 2),
         "p99_ms": round(latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] * 1000, 2),
         "max_ms": round(latencies[-1] * 1000, 2),
         "over_3s": sum(1 for t in latencies if t > 3.0),
+        "server_cpu_ms_per_request": round(
+            statistics.median(r["cpu_ms_per_request"] for r in rounds), 3
+        ),
     }
 
 
-async def _measure(
-    kind: str, slack: FakeSlack, args: argparse.Namespace, folder: Path
-) -> dict[int, dict[str, Any]]:
+async def _start(kind: str, slack: FakeSlack, folder: Path) -> tuple[Any, int]:
     context = multiprocessing.get_context("spawn")
     ports = context.Queue()
     database_url = f"sqlite:///{folder / f'{kind}.db'}"
     process = context.Process(target=_server, args=(kind, slack.base_url, database_url, ports))
     process.start()
-    try:
-        port = await asyncio.get_running_loop().run_in_executor(None, ports.get, True, 60)
-        results = {}
-        offset = 0
-        for concurrency in args.concurrency:
-            await _load(port, _requests(args.warmup, offset), concurrency)
-            offset += args.warmup
-            batch = _requests(args.requests, offset)
-            offset += args.requests
-            results[concurrency] = await _load(port, batch, concurrency)
-        return results
-    finally:
-        process.terminate()
-        process.join(10)
+    port = await asyncio.get_running_loop().run_in_executor(None, ports.get, True, 60)
+    return process, port
+
+
+async def measure(args: argparse.Namespace) -> dict[str, dict[int, dict[str, Any]]]:
+    """Both apps, every concurrency, the rounds alternating between the apps."""
+    results: dict[str, dict[int, dict[str, Any]]] = {kind: {} for kind in APPS}
+    async with FakeSlack() as slack:
+        for n in range(1, USERS + 1):
+            slack.add_user(f"U{n}", name=f"user{n}", real_name=f"User {n}")
+        with tempfile.TemporaryDirectory() as folder:
+            servers = {kind: await _start(kind, slack, Path(folder)) for kind in APPS}
+            try:
+                offset = 0
+                for concurrency in args.concurrency:
+                    rounds: dict[str, list[dict[str, Any]]] = {kind: [] for kind in APPS}
+                    latencies: dict[str, list[float]] = {kind: [] for kind in APPS}
+                    for _, port in servers.values():  # warm-up: caches, the pool
+                        await _load(port, _requests(args.warmup, offset), concurrency)
+                        offset += args.warmup
+                    for _ in range(args.rounds):
+                        for kind, (process, port) in servers.items():
+                            batch = _requests(args.requests, offset)  # signed just now
+                            offset += args.requests
+                            cpu = _cpu_seconds(process.pid)
+                            times, errors, seconds = await _load(port, batch, concurrency)
+                            used = _cpu_seconds(process.pid) - cpu
+                            rounds[kind].append({
+                                "rps": round(len(times) / seconds, 1), "errors": errors,
+                                "cpu_ms_per_request": used / len(times) * 1000,
+                            })  # fmt: skip
+                            latencies[kind].extend(times)
+                    for kind in APPS:
+                        results[kind][concurrency] = _summary(rounds[kind], latencies[kind])
+            finally:
+                for process, _ in servers.values():
+                    process.terminate()
+                    process.join(10)
+    return results
 
 
 def _table(results: dict[str, dict[int, dict[str, Any]]]) -> str:
     head = f"{'app':<14}{'conc':>5}{'reqs':>7}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}"
-    head += f"{'max ms':>9}{'>3s':>5}{'err':>5}"
+    head += f"{'max ms':>9}{'>3s':>5}{'err':>5}{'cpu ms':>8}"
     lines = [head, "-" * len(head)]
     for kind, by_concurrency in results.items():
         for concurrency, r in by_concurrency.items():
             lines.append(
                 f"{kind:<14}{concurrency:>5}{r['requests']:>7}{r['rps']:>9.1f}{r['p50_ms']:>9.2f}"
                 f"{r['p99_ms']:>9.2f}{r['max_ms']:>9.2f}{r['over_3s']:>5}{r['errors']:>5}"
+                f"{r['server_cpu_ms_per_request']:>8.3f}"
             )
     return "\n".join(lines)
 
 
 async def main(args: argparse.Namespace) -> dict[str, Any]:
-    results: dict[str, dict[int, dict[str, Any]]] = {}
-    async with FakeSlack() as slack:
-        for n in range(1, USERS + 1):
-            slack.add_user(f"U{n}", name=f"user{n}", real_name=f"User {n}")
-        with tempfile.TemporaryDirectory() as folder:
-            for kind in ("bare", "referral-bot"):
-                results[kind] = await _measure(kind, slack, args, Path(folder))
+    _pin(CLIENT_CPU)
+    results = await measure(args)
     print(_table(results))
     ratios = {}
     for concurrency in args.concurrency:
@@ -213,23 +266,29 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
     document = {
         "benchmark": "slack /refer over HTTP (uvicorn, process_before_response=True)",
         "database": "sqlite (fresh file)",
-        "requests_per_run": args.requests,
+        "requests_per_round": args.requests,
+        "rounds": args.rounds,
         "warmup": args.warmup,
+        "pinned": {"servers_cpu": SERVER_CPU, "load_cpu": CLIENT_CPU}
+        if (os.cpu_count() or 1) >= 2
+        else None,
         "python": sys.version.split()[0],
         "machine": f"{platform.system()} {platform.machine()}, {os.cpu_count()} CPUs",
         "results": {k: {str(c): r for c, r in v.items()} for k, v in results.items()},
         "ratios": {str(c): r for c, r in ratios.items()},
     }
-    RESULTS.parent.mkdir(exist_ok=True)
-    RESULTS.write_text(json.dumps(document, indent=2) + "\n")
+    args.json.parent.mkdir(exist_ok=True)
+    args.json.write_text(json.dumps(document, indent=2) + "\n")
     return document
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--requests", type=int, default=2000)
-    parser.add_argument("--warmup", type=int, default=100)
+    parser.add_argument("--requests", type=int, default=2000, help="per round")
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--warmup", type=int, default=300)
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 50])
+    parser.add_argument("--json", type=Path, default=RESULTS)
     for name in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "ALL_PROXY"):
         os.environ.pop(name, None)
     asyncio.run(main(parser.parse_args()))

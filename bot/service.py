@@ -84,8 +84,6 @@ class Core:
     async def handle(self, incoming: Incoming) -> list[Reply]:
         """Handle one message; its answer for the sender (other replies go to the outbox)."""
         started = time.perf_counter()
-        command_word, _ = grammar.split_command(incoming.text)
-        group_label = f"{incoming.chat.platform}:{incoming.chat.chat_id}"
         try:
             try:
                 replies, outcome = await self._handle(incoming)
@@ -104,12 +102,13 @@ class Core:
             where = "".join(traceback.format_tb(error.__traceback__))
             log.error("command failed: %s\n%s", type(error).__name__, where)
             replies, outcome = [to_sender(FAILED)], "error"
-        spec = grammar.spec_named(command_word)
-        log.info(
-            "group=%s command=%s outcome=%s ms=%.1f",
-            group_label, spec.name if spec else "unknown", outcome,
-            (time.perf_counter() - started) * 1000,
-        )  # fmt: skip
+        if log.isEnabledFor(logging.INFO):
+            spec = grammar.spec_named(grammar.split_command(incoming.text)[0])
+            log.info(
+                "group=%s:%s command=%s outcome=%s ms=%.1f",
+                incoming.chat.platform, incoming.chat.chat_id, spec.name if spec else "unknown",
+                outcome, (time.perf_counter() - started) * 1000,
+            )  # fmt: skip
         return replies
 
     async def forget_deliveries(self, older_than: timedelta = DELIVERY_MEMORY) -> int:

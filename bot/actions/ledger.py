@@ -35,8 +35,8 @@ async def give_referral(ctx: Context, cmd: c.GiveReferral) -> list[Reply]:
         receiver_id=key(receiver), prospect=cmd.prospect, temperature=cmd.temperature,
         inside=cmd.inside, created_at=ctx.now, updated_at=ctx.now,
     )  # fmt: skip
-    flags = f" ({_flags(referral)})" if _flags(referral) else ""
-    assert receiver.id is not None
+    flags = _flags(referral)
+    flags = f" ({flags})" if flags else ""
     return [
         to_sender(f"Referral #{number} to {receiver.name} recorded{flags}. "
                   "I sent them the details privately."),
