@@ -1,16 +1,22 @@
 """The engine: one `Database` per process, SQLite (WAL) or PostgreSQL (asyncpg).
 
-The core's units of work run through `Database.run(work)` (`storage.units`): on
-SQLite the writes that arrive together share one transaction (`storage.batches`),
-on PostgreSQL each has its own. Everything else (the outbox loop, export and
-import, tests) uses `Database.transaction()`, an ORM session. On SQLite it starts
-with ``BEGIN IMMEDIATE`` (it takes the write lock up front, so it can never
-fail half-way with "database is locked" when a read turns into a write),
-writers in this process queue on an asyncio lock instead of spinning in
-SQLite's busy handler, and other processes wait up to the busy timeout.
-Statements run inline on the loop (`storage.sqlite_inline`), so a unit of
-work never yields while it holds the lock; other users of the engine begin
-deferred transactions, which in WAL mode never wait for a writer.
+Two ways in:
+
+- `Database.run(work)`: the core's units of work (`storage.units`). On SQLite
+  the writes that arrive together share one transaction (`storage.batches`);
+  on PostgreSQL each has its own. The unit sends its own BEGIN and COMMIT: the
+  SQLAlchemy connection under it runs without (autocommit, as far as
+  SQLAlchemy knows).
+- `Database.transaction()`: an ORM session in one transaction, for everything
+  else (the outbox loop, export and import, tests). On SQLite its writers start
+  with ``BEGIN IMMEDIATE`` (the write lock up front: never "database is locked"
+  half-way when a read turns into a write) and take turns with the batches on
+  one asyncio lock instead of spinning in SQLite's busy handler.
+
+SQLite's statements run inline on the loop (`storage.sqlite_inline`), and no
+writer waits on anything but the database inside its transaction: nobody
+holds SQLite's write lock while the loop runs other tasks, so nothing in the
+process waits on it (other processes wait up to the busy timeout).
 """
 
 from __future__ import annotations
@@ -83,7 +89,7 @@ class Database:
             kwargs.update(async_creator=sqlite_inline.creator(path))
         else:
             # No pre-ping (a round trip per transaction): a connection found dead fails its
-            # unit of work, which the core runs once more (`Database.retry_on_disconnect`).
+            # unit of work, which the core runs once more (`Core.handle`).
             kwargs.update(pool_size=10, max_overflow=20, pool_recycle=1800)
         self.engine = create_async_engine(self.url, **kwargs)
         if self.is_sqlite:
@@ -110,7 +116,8 @@ class Database:
     async def run(self, work: Work[T], *, write: bool = True) -> T:
         """Run `work(unit)` as one unit of work: committed when it returns, rolled back
         when it raises. `write=False` is for work that reads (and at most writes a row on
-        its own): no transaction, nothing to wait for."""
+        its own): no transaction, nothing to wait for. On SQLite a writing unit waits for
+        nothing but the database (`storage.batches`)."""
         if write and self._batches is not None:
             result: T = await self._batches.run(work)
             return result
@@ -138,10 +145,8 @@ class Database:
     async def transaction(self, *, write: bool = True) -> AsyncIterator[AsyncSession]:
         """A session inside one transaction: committed on success, rolled back on error.
 
-        `write=False` is for units of work that mostly read: on SQLite they neither queue
-        behind the writers nor take the write lock up front (a rare write, such as a
-        newcomer's member row, takes it when it comes: no other unit of work can hold it
-        then, since none yields while it holds it).
+        `write=False` is for reading: no BEGIN, each statement on its own, and on SQLite
+        no turn to wait for behind the writers.
         """
         lock = self._write_lock if write and self._write_lock else contextlib.nullcontext()
         sessions = self._sessions if write else self._readers
