@@ -21,7 +21,8 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from storage.units import SqliteDriver, Unit, Work, run_now, sqlite3_of
+from storage.drivers import SqliteDriver, sqlite3_of
+from storage.units import Unit, Work, run_now
 
 MAX_BATCH = 200  # units in one transaction; a unit takes ~0.1 ms
 

@@ -34,7 +34,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage import sqlite_inline
 from storage.batches import Batches
-from storage.units import AsyncpgDriver, Driver, SqliteDriver, Unit, Work, sqlite3_of
+from storage.drivers import AsyncpgDriver, Driver, SqliteDriver, sqlite3_of
+from storage.units import Unit, Work
 
 T = TypeVar("T")
 
