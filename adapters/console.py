@@ -58,8 +58,10 @@ class ConsoleTransport:
 
 
 def person(name: str) -> Sender:
-    """A console user: their id is their name in lower case."""
-    return Sender(user_id=name.strip().lower(), name=name.strip(), username=name.strip().lower())
+    """A console user: their id is their name in lower case; the first spelling they were
+    typed with stays their name (`--as alice` later is still Alice)."""
+    typed = name.strip()
+    return Sender(user_id=typed.lower(), name=typed, username=typed.lower(), name_is_current=False)
 
 
 class ConsoleChat:

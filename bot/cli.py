@@ -26,9 +26,10 @@ T = TypeVar("T")
 app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # a usage mistake: click's plain "Usage: ... Error: ..." lines
     help="A chat bot for referral networking groups.",
 )
-db_app = typer.Typer(help="Database maintenance.")
+db_app = typer.Typer(help="Database maintenance.", rich_markup_mode=None)
 app.add_typer(db_app, name="db")
 
 
@@ -46,13 +47,15 @@ def settings() -> Settings:
         raise CliError(f"bad configuration: {problems}") from None
 
 
-def _with_runtime(work: Callable[[Runtime], Awaitable[T]], *, quiet: bool = False) -> T:
+def _with_runtime(
+    work: Callable[[Runtime], Awaitable[T]], *, quiet: bool = False, migrate: bool = True
+) -> T:
     config = settings()
     explicit = "LOG_LEVEL" in os.environ
     logs.configure(config.log_level if explicit or not quiet else "WARNING")
 
     async def main() -> T:
-        runtime = await build(config)
+        runtime = await build(config, migrate=migrate)
         try:
             return await work(runtime)
         finally:
@@ -102,17 +105,32 @@ class Format(StrEnum):
 
 @app.command("export")
 def export(
-    group: Annotated[int | None, typer.Option("--group", help="Only this group (its id).")] = None,
+    group: Annotated[
+        str | None, typer.Option("--group", help="Only this group: its id, chat id or name.")
+    ] = None,
     fmt: Annotated[Format, typer.Option("--format", help="json or csv.")] = Format.json,
 ) -> None:
     """Print the ledger as JSON (format version 1) or one CSV table."""
     from storage import transfer
 
     async def work(runtime: Runtime) -> None:
+        group_id = None if group is None else await _one_group(runtime, group)
         writer = transfer.write_csv if fmt is Format.csv else transfer.write_json
-        await writer(runtime.db, sys.stdout, group)
+        await writer(runtime.db, sys.stdout, group_id)
 
     _with_runtime(work, quiet=True)
+
+
+async def _one_group(runtime: Runtime, ref: str) -> int:
+    from storage import transfer
+
+    found = await transfer.groups_matching(runtime.db, ref)
+    if not found:
+        raise CliError(f"there is no group {ref!r} (give its id, chat id or name)")
+    if len(found) > 1:
+        listed = ", ".join(f"{i} ({name})" for i, name in found)
+        raise CliError(f"{ref!r} names several groups: {listed}; give the id")
+    return found[0][0]
 
 
 @app.command("import")
@@ -131,18 +149,41 @@ def import_(file: Annotated[Path, typer.Argument(help="A JSON export.")]) -> Non
         return await transfer.import_document(runtime.db, document)
 
     counts = _with_runtime(work, quiet=True)
-    print("imported " + ", ".join(f"{n:,} {k}" for k, n in counts.items()), file=sys.stderr)
+    print("imported " + ", ".join(_counted(n, k) for k, n in counts.items()), file=sys.stderr)
+
+
+def _counted(count: int, kind: str) -> str:
+    """`1 group`, `2 groups`, `1 thanks`, `1 audit_log entry` (the export's list names)."""
+    words = kind.replace("_", " ")
+    if count == 1:
+        words = {"groups": "group", "members": "member", "referrals": "referral",
+                 "one to ones": "one-to-one", "visitors": "visitor", "meetings": "meeting",
+                 "meeting responses": "meeting response", "audit log": "audit log entry"
+                 }.get(words, words)  # fmt: skip
+    elif words == "one to ones":
+        words = "one-to-ones"
+    elif words == "audit log":
+        words = "audit log entries"
+    return f"{count:,} {words}"
 
 
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Apply the database migrations (start-up does it too)."""
 
-    async def work(runtime: Runtime) -> None:
-        return None
+    from storage.migrate import current_revision, upgrade
 
-    _with_runtime(work, quiet=True)
-    print("database is up to date", file=sys.stderr)
+    async def work(runtime: Runtime) -> tuple[str | None, str | None]:
+        before = await current_revision(runtime.db)
+        await upgrade(runtime.db)
+        return before, await current_revision(runtime.db)
+
+    before, after = _with_runtime(work, quiet=True, migrate=False)
+    if before == after:
+        print(f"the database is up to date (revision {after})", file=sys.stderr)
+    else:
+        print(f"the database was upgraded from {before or 'empty'} to revision {after}",
+              file=sys.stderr)  # fmt: skip
 
 
 def main() -> None:
@@ -158,5 +199,17 @@ def main() -> None:
         if isinstance(error, transfer.ImportRefused):
             print(f"referral-bot: {error}", file=sys.stderr)
             sys.exit(2)
-        print(f"referral-bot: {type(error).__name__}: {error}", file=sys.stderr)
+        print(f"referral-bot: {_one_line(error)}", file=sys.stderr)
         sys.exit(1)
+
+
+def _one_line(error: Exception) -> str:
+    """What went wrong, in one line: the database's own words, not SQLAlchemy's wrapping."""
+    from sqlalchemy.exc import DBAPIError
+
+    if isinstance(error, DBAPIError):
+        return f"database error: {str(error.orig).strip().splitlines()[0]}"
+    if isinstance(error, OSError) and error.strerror:
+        return f"cannot reach the database: {error.strerror}"
+    text = str(error).strip().splitlines()
+    return f"{type(error).__name__}: {text[0]}" if text else type(error).__name__

@@ -48,6 +48,9 @@ class Sender:
     username: str | None = None
     is_admin: bool = False
     timezone: str | None = None  # the person's own IANA zone when the platform says (Slack)
+    # The platform's current display name (the member's name follows it); False where the
+    # name is only how the person was typed in (the console: `--as alice` is Alice).
+    name_is_current: bool = True
 
 
 @dataclass(frozen=True, slots=True)

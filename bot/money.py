@@ -191,9 +191,12 @@ def parse_amount(text: str, currency: str) -> Decimal:
         if exp == 0:
             raise AmountError(f"{currency} amounts are whole numbers, e.g. {_example(currency)}.")
         unit_word = "decimal" if exp == 1 else "decimals"
-        raise AmountError(
-            f"{currency} amounts have at most {exp} {unit_word}, e.g. {_example(currency)}."
-        )
+        rule = f"{currency} amounts have at most {exp} {unit_word}, e.g. {_example(currency)}."
+        whole, _, fraction = num.partition(".")
+        if len(fraction) == 3 and "," not in num and len(whole) <= 3:  # 2.500: 2,500 or 2.50?
+            raise AmountError(f"{num} is ambiguous: write {whole},{fraction} if you mean "
+                              f"thousands. {rule}")  # fmt: skip
+        raise AmountError(rule)
     if value > MAX_AMOUNT:
         raise AmountError(
             f"That amount is too large; the most I accept is {format_money(MAX_AMOUNT, currency)}."

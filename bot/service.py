@@ -229,7 +229,10 @@ class Core:
                 group_id=group.id, platform_user_id=sender.user_id, username=sender.username,
                 name=sender.name[:200], role=LEADER if first else MEMBER, joined_at=now,
             ))  # fmt: skip
-        elif (member.name, member.username) != (sender.name[:200], sender.username):
+        elif sender.name_is_current and (member.name, member.username) != (
+            sender.name[:200],
+            sender.username,
+        ):
             member.name, member.username = sender.name[:200], sender.username
             unit.session.add(member)
         return member

@@ -16,7 +16,19 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, TextIO
 
-from sqlalchemy import Row, Select, Table, event, literal, null, select, type_coerce, union_all
+from sqlalchemy import (
+    Row,
+    Select,
+    Table,
+    event,
+    func,
+    literal,
+    null,
+    or_,
+    select,
+    type_coerce,
+    union_all,
+)
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 from sqlalchemy.pool import NullPool
@@ -165,6 +177,17 @@ async def _items(
         statement = statement.where(t.c["id" if name == "groups" else "group_id"] == group_id)
     async for row in _stream(conn, statement):
         yield _EXPORT[name](row)
+
+
+async def groups_matching(db: Database, ref: str) -> list[tuple[int, str]]:
+    """The groups `ref` names, as (id, name): its id, its chat id, or its name (any case)."""
+    groups = table("groups")
+    wanted = [groups.c.chat_id == ref, func.lower(groups.c.name) == ref.strip().lower()]
+    if ref.strip().isdigit():
+        wanted.append(groups.c.id == int(ref))
+    statement = select(groups.c.id, groups.c.name).where(or_(*wanted)).order_by(groups.c.id)
+    async with db.engine.connect() as conn:
+        return [(int(i), str(n)) for i, n in (await conn.execute(statement)).all()]
 
 
 def _header() -> dict[str, Any]:

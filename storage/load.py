@@ -68,14 +68,22 @@ def _bool(value: Any) -> bool:
 
 
 def _time(value: Any) -> datetime:
-    moment = datetime.fromisoformat(_str(value))
+    try:
+        moment = datetime.fromisoformat(_str(value))
+    except ValueError:
+        raise ValueError(f"the time {value!r} is not ISO 8601") from None
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def _money(value: Any) -> Decimal | None:
-    amount = None if value is None else Decimal(_str(value))
-    if amount is not None and not amount.is_finite():
-        raise ValueError(f"{value!r} is not an amount")
+    if value is None:
+        return None
+    try:
+        amount = Decimal(_str(value))
+    except ArithmeticError:  # decimal.InvalidOperation, whose text names no value
+        amount = Decimal("NaN")
+    if not amount.is_finite():
+        raise ValueError(f"the amount {value!r} is not a decimal number")
     return amount
 
 

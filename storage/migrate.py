@@ -7,6 +7,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
 from sqlalchemy import text
 
 from storage.database import Database
@@ -33,3 +34,13 @@ async def upgrade(db: Database, revision: str = "head") -> None:
         if not db.is_sqlite:
             await conn.execute(text("SELECT pg_advisory_xact_lock(7243011)"))
         await conn.run_sync(_upgrade, revision)
+
+
+def _revision(connection: Any) -> str | None:
+    return MigrationContext.configure(connection).get_current_revision()
+
+
+async def current_revision(db: Database) -> str | None:
+    """The schema's revision (None for an empty database)."""
+    async with db.engine.connect() as conn:
+        return await conn.run_sync(_revision)

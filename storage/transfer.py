@@ -6,7 +6,15 @@ The work is in `storage.export` (JSON format version 1 and CSV, streamed) and
 
 from __future__ import annotations
 
-from storage.export import CSV_COLUMNS, FORMAT, VERSION, export_document, write_csv, write_json
+from storage.export import (
+    CSV_COLUMNS,
+    FORMAT,
+    VERSION,
+    export_document,
+    groups_matching,
+    write_csv,
+    write_json,
+)
 from storage.load import ImportRefused, import_document
 
 __all__ = [
@@ -15,6 +23,7 @@ __all__ = [
     "VERSION",
     "ImportRefused",
     "export_document",
+    "groups_matching",
     "import_document",
     "write_csv",
     "write_json",

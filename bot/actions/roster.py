@@ -9,6 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from bot import commands as c
 from bot.context import LEADER, Context, Refusal
 from bot.messages import Reply, Section, to_group, to_sender
+from bot.texts import plural
 from storage import directory
 
 
@@ -76,8 +77,10 @@ async def list_members(ctx: Context, cmd: c.ListMembers) -> list[Reply]:
     """The roster, by name."""
     members = await directory.roster(ctx.session, ctx.group_id)
     lines = tuple(
-        f"{m.name}: {m.business or '-'} ({m.classification or 'no classification'})"
+        f"{m.name} ({m.classification or 'no classification'})"
+        + (f": {m.business}" if m.business else "")
         + (" · leader" if m.role == LEADER else "")
         for m in members
     )
-    return [to_sender(f"{ctx.group.name}: {len(members)} members", Section("Members", lines))]
+    heading = f"{ctx.group.name}: {plural(len(members), 'member')}"
+    return [to_sender(heading, Section("Members", lines))]

@@ -59,9 +59,17 @@ def _settings_lines(ctx: Context) -> tuple[str, ...]:
     )
 
 
+# Until the scheduled posts are built, say so where their settings are shown.
+NOT_POSTED_YET = (
+    "Reminders, the weekly leaderboard post, recognition and nudges are kept as set here;"
+    " this version does not post them yet."
+)
+
+
 async def show_settings(ctx: Context, cmd: c.ShowSettings) -> list[Reply]:
     """The group's settings."""
-    return [to_sender(f"Settings of {ctx.group.name}", Section("Settings", _settings_lines(ctx)))]
+    lines = (*_settings_lines(ctx), NOT_POSTED_YET)
+    return [to_sender(f"Settings of {ctx.group.name}", Section("Settings", lines))]
 
 
 async def change_setting(ctx: Context, cmd: c.ChangeSetting) -> list[Reply]:

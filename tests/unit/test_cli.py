@@ -53,8 +53,32 @@ def test_groups_are_separate(tmp_path: Path) -> None:
 def test_db_upgrade(tmp_path: Path) -> None:
     result = run(tmp_path, "db", "upgrade")
     assert result.returncode == 0
-    assert "up to date" in result.stderr
+    assert "upgraded from empty to revision" in result.stderr
     assert (tmp_path / "cli.db").exists()
+    again = run(tmp_path, "db", "upgrade")
+    assert again.returncode == 0 and "up to date (revision" in again.stderr
+
+
+def test_export_names_its_group_by_id_chat_or_name(tmp_path: Path) -> None:
+    run(tmp_path, "chat", "--as", "Alice", "--group", "North", "/join Plumber")
+    run(tmp_path, "chat", "--as", "Carol", "--group", "South", "/join Plumber")
+    by_name = run(tmp_path, "export", "--group", "south", "--format", "csv")
+    assert by_name.returncode == 0, by_name.stderr
+    by_id = run(tmp_path, "export", "--group", "2", "--format", "csv")
+    assert by_id.stdout == by_name.stdout
+    missing = run(tmp_path, "export", "--group", "west")
+    assert missing.returncode == 2 and missing.stdout == ""
+    assert missing.stderr.strip() == (
+        "referral-bot: there is no group 'west' (give its id, chat id or name)"
+    )
+
+
+def test_a_database_error_is_one_line(tmp_path: Path) -> None:
+    result = run(tmp_path, "export", env={"DATABASE_URL": "sqlite:////nonexistent/dir/x.db"})
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        "referral-bot: database error: unable to open database file"
+    ]
 
 
 def test_bad_configuration_is_one_line_without_traceback(tmp_path: Path) -> None:
@@ -78,8 +102,8 @@ def test_interactive_session_reads_commands_and_switches_person(tmp_path: Path) 
     result = run(tmp_path, "chat", "--as", "Alice", stdin=script)
     assert result.returncode == 0, result.stderr
     assert "You are now Bob." in result.stdout
-    assert "Alice: - (Plumber) · leader" in result.stdout
-    assert "Bob: - (Electrician)" in result.stdout
+    assert "Alice (Plumber) · leader" in result.stdout
+    assert "Bob (Electrician)" in result.stdout
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")

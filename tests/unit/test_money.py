@@ -158,7 +158,19 @@ def test_parse_amount_refuses(text: str, currency: str) -> None:
         ("0", "USD", "The amount must be more than zero."),
         ("2500 EUR", "USD", "This group counts in USD, not EUR."),
         ("2500 eur", "USD", "This group counts in USD, not EUR."),
-        ("12.345", "USD", "USD amounts have at most 2 decimals, e.g. $2,500.50."),
+        (
+            "12.345",
+            "USD",
+            "12.345 is ambiguous: write 12,345 if you mean thousands. "
+            "USD amounts have at most 2 decimals, e.g. $2,500.50.",
+        ),
+        (
+            "2.500",
+            "EUR",
+            "2.500 is ambiguous: write 2,500 if you mean thousands. "
+            "EUR amounts have at most 2 decimals, e.g. €2,500.50.",
+        ),
+        ("2.5001", "USD", "USD amounts have at most 2 decimals, e.g. $2,500.50."),
         ("12.5", "JPY", "JPY amounts are whole numbers, e.g. ¥2,500."),
         ("1000000001", "USD", "That amount is too large; the most I accept is $1,000,000,000.00."),
     ],

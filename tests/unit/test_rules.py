@@ -255,7 +255,7 @@ async def test_leaders_void_any_entry_with_a_reason(chat: Chat) -> None:
     await refused(chat, "carol", "/undo thanks 1 duplicate", "only withdraw your own")
     assert "Withdrawn: referral #1" in await chat.text("alice", "/undo referral 1 duplicate")
     assert "Withdrawn: thanks 1" in await chat.text("alice", "/undo thanks 1 wrong group")
-    await refused(chat, "alice", "/undo referral 1 again", "no referral 1")
+    await refused(chat, "alice", "/undo referral 1 again", "Referral #1 is already withdrawn")
 
     bob = await balance(chat, "bob")
     assert (bob["given"], bob["thanked"]) == ("0", "$0.00")
@@ -273,6 +273,28 @@ async def test_leaders_void_any_entry_with_a_reason(chat: Chat) -> None:
     ]
     # a voided referral can no longer be moved
     await refused(chat, "carol", "/status 1 contacted", "no referral #1")
+
+
+async def test_those_an_entry_concerned_are_told_it_was_withdrawn(chat: Chat) -> None:
+    await setup_group(chat)
+    db = chat.core.db
+    await chat.say("bob", "/refer @carol Jane Roe, 555-0100")
+    await chat.say("bob", "/thanks @carol 250")
+    before = len(await all_rows(db, OutboxMessage))
+
+    await chat.say("alice", "/undo referral 1 entered twice")  # a leader voids bob's entry
+    await chat.say("bob", "/undo thanks 1")  # bob withdraws his own
+
+    told = [
+        (m.recipient_user_id, payload_text(m)) for m in (await all_rows(db, OutboxMessage))[before:]
+    ]
+    assert told == [
+        ("bob", "Alice voided your referral #1 (entered twice)."),
+        ("carol", "Alice withdrew referral #1, which concerned you (entered twice). "
+                  "It no longer counts in any total."),
+        ("carol", "Bob withdrew thanks 1, which concerned you. It no longer counts in any total."),
+    ]  # fmt: skip
+    assert not any("555-0100" in text for _, text in told)  # the prospect is not repeated
 
 
 async def test_voiding_a_won_referral_points_at_its_thanks(chat: Chat) -> None:
@@ -335,8 +357,8 @@ async def test_the_first_member_is_the_leader(chat: Chat) -> None:
     await chat.say("bob", "/balance")
     await chat.say("alice", "/join Plumber")
     roster = await chat.text("alice", "/members")
-    assert "Bob: - (no classification) · leader" in roster
-    assert "Alice: - (Plumber)" in roster and "Alice: - (Plumber) · leader" not in roster
+    assert "Bob (no classification) · leader" in roster
+    assert "Alice (Plumber)" in roster and "Alice (Plumber) · leader" not in roster
     assert "Changed" in await chat.text("bob", "/settings nudges off")
     await refused(chat, "alice", "/settings nudges on", "only the group's leaders")
 

@@ -279,6 +279,15 @@ async def test_bad_documents_are_refused_and_nothing_stays(
     bad_flag = [{**document["thanks"][0], "voided": "no"}]
     with pytest.raises(ImportRefused, match="is not bool"):
         await import_document(empty, {**document, "thanks": bad_flag})
+    bad_amount = [{**document["thanks"][0], "amount": "abc"}]
+    with pytest.raises(ImportRefused) as refused:
+        await import_document(empty, {**document, "thanks": bad_amount})
+    assert str(refused.value) == (
+        "\"thanks\" item 0 is not valid: the amount 'abc' is not a decimal number."
+    )
+    bad_time = [{**document["thanks"][0], "created_at": "yesterday"}]
+    with pytest.raises(ImportRefused, match="the time 'yesterday' is not ISO 8601"):
+        await import_document(empty, {**document, "thanks": bad_time})
     # each refusal left the database empty: the real import still works
     assert (await import_document(empty, document))["referrals"] == 5
 
