@@ -165,3 +165,32 @@ async def test_session_writers_and_batches_take_turns(sqlite_db: Database) -> No
         sqlite_db.run(joins("b2")),
     )  # fmt: skip
     assert sorted(await members(sqlite_db)) == ["b1", "b2", "s1", "s2"]
+
+
+async def test_commands_of_every_kind_share_a_batch(sqlite_db: Database, tmp_path: Path) -> None:
+    """Commands that use the ORM session (a profile, a setting) and commands that do not
+    (referrals, thanks) in one batch: each recorded as if alone."""
+    from bot.service import Core, GroupDefaults
+    from tests.conftest import Chat
+
+    chat = Chat(Core(sqlite_db, GroupDefaults()), chat_id="north")
+    for who in ("ann", "ben", "cat"):
+        await chat.say(who, "/join")
+    before = commits_in_wal(tmp_path / "batches.db")
+    answers = await asyncio.gather(
+        chat.text("ann", "/join Plumber"),
+        chat.text("ben", "/refer @cat Jane Roe, 555-0100 hot"),
+        chat.text("ann", "/settings currency EUR"),
+        chat.text("cat", "/profile business Cat's Roofs"),
+        chat.text("ben", "/join Plumber"),  # ann has it: refused, alone
+        chat.text("cat", "/thanks @ben 300"),
+    )
+    assert commits_in_wal(tmp_path / "batches.db") == before + 1
+    assert "Welcome" in answers[0]
+    assert "Referral #1 to Cat recorded (hot)" in answers[1]
+    assert "Currency: EUR" in answers[2]
+    assert "Cat's Roofs" in answers[3]
+    assert "Ann already holds the classification Plumber" in answers[4]
+    assert "€300.00 of closed business credited" in answers[5]  # after the change of currency
+    roster = await chat.text("ann", "/members")
+    assert "Ann (Plumber)" in roster and "Ben (no classification)" in roster
