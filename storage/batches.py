@@ -61,7 +61,10 @@ class Batches:
             raise
 
     async def close(self) -> None:
-        """Give the batches' connection back (the database is being closed)."""
+        """Finish the work already queued, then give the batches' connection back (the
+        database is being closed)."""
+        if self._drainer is not None:
+            await asyncio.gather(self._drainer, return_exceptions=True)
         async with self._lock:
             if self._connection is not None:
                 connection, self._connection, self._driver = self._connection, None, None

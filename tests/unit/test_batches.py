@@ -194,3 +194,20 @@ async def test_commands_of_every_kind_share_a_batch(sqlite_db: Database, tmp_pat
     assert "€300.00 of closed business credited" in answers[5]  # after the change of currency
     roster = await chat.text("ann", "/members")
     assert "Ann (Plumber)" in roster and "Ben (no classification)" in roster
+
+
+async def test_closing_the_database_finishes_the_work_queued(tmp_path: Path) -> None:
+    database = Database(f"sqlite:///{tmp_path / 'closing.db'}")
+    await upgrade(database)
+    async with database.transaction() as session:
+        session.add(Group(platform="console", chat_id="chapter", name="Chapter",
+                          timezone="UTC", currency="USD", created_at=NOW))  # fmt: skip
+    queued = [asyncio.ensure_future(database.run(joins(f"u{i}"))) for i in range(5)]
+    await asyncio.sleep(0)  # queued, not yet run
+    await database.dispose()
+    assert [await q for q in queued] == [f"u{i}" for i in range(5)]
+    reopened = Database(f"sqlite:///{tmp_path / 'closing.db'}")
+    try:
+        assert await members(reopened) == [f"u{i}" for i in range(5)]
+    finally:
+        await reopened.dispose()
