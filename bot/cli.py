@@ -152,19 +152,20 @@ def import_(file: Annotated[Path, typer.Argument(help="A JSON export.")]) -> Non
     print("imported " + ", ".join(_counted(n, k) for k, n in counts.items()), file=sys.stderr)
 
 
+_WORDS = {  # an export list: its entries, one and several
+    "groups": ("group", "groups"), "members": ("member", "members"),
+    "referrals": ("referral", "referrals"), "thanks": ("thanks", "thanks"),
+    "one_to_ones": ("one-to-one", "one-to-ones"), "visitors": ("visitor", "visitors"),
+    "meetings": ("meeting", "meetings"),
+    "meeting_responses": ("meeting response", "meeting responses"),
+    "audit_log": ("audit log entry", "audit log entries"),
+}  # fmt: skip
+
+
 def _counted(count: int, kind: str) -> str:
-    """`1 group`, `2 groups`, `1 thanks`, `1 audit_log entry` (the export's list names)."""
-    words = kind.replace("_", " ")
-    if count == 1:
-        words = {"groups": "group", "members": "member", "referrals": "referral",
-                 "one to ones": "one-to-one", "visitors": "visitor", "meetings": "meeting",
-                 "meeting responses": "meeting response", "audit log": "audit log entry"
-                 }.get(words, words)  # fmt: skip
-    elif words == "one to ones":
-        words = "one-to-ones"
-    elif words == "audit log":
-        words = "audit log entries"
-    return f"{count:,} {words}"
+    """`1 group`, `2 groups`, `1 audit log entry` for an export list's count."""
+    one, many = _WORDS.get(kind, (kind, kind))
+    return f"{count:,} {one if count == 1 else many}"
 
 
 @db_app.command("upgrade")

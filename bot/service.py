@@ -221,18 +221,15 @@ class Core:
         self, unit: Unit, group: Group, member: Member | None, incoming: Incoming, now: datetime
     ) -> Member:
         assert group.id is not None
-        sender = incoming.sender
+        sender, name = incoming.sender, incoming.sender.name[:200]
         member = member or await directory.find_member(unit, group.id, sender.user_id)
         if member is None:
             first = await directory.member_count(unit, group.id) == 0
             member = await directory.ensure_member(unit, dict(
                 group_id=group.id, platform_user_id=sender.user_id, username=sender.username,
-                name=sender.name[:200], role=LEADER if first else MEMBER, joined_at=now,
+                name=name, role=LEADER if first else MEMBER, joined_at=now,
             ))  # fmt: skip
-        elif sender.name_is_current and (member.name, member.username) != (
-            sender.name[:200],
-            sender.username,
-        ):
-            member.name, member.username = sender.name[:200], sender.username
+        elif sender.name_is_current and (member.name, member.username) != (name, sender.username):
+            member.name, member.username = name, sender.username
             unit.session.add(member)
         return member

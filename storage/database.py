@@ -4,9 +4,9 @@ Two ways in:
 
 - `Database.run(work)`: the core's units of work (`storage.units`). On SQLite
   the writes that arrive together share one transaction (`storage.batches`);
-  on PostgreSQL each has its own. The unit sends its own BEGIN and COMMIT: the
-  SQLAlchemy connection under it runs without (autocommit, as far as
-  SQLAlchemy knows).
+  on PostgreSQL each has its own. BEGIN and COMMIT are sent on the driver's
+  connection; the SQLAlchemy connection over it sends none (autocommit, as far
+  as SQLAlchemy knows), so that prepared statements and the ORM share them.
 - `Database.transaction()`: an ORM session in one transaction, for everything
   else (the outbox loop, export and import, tests). On SQLite its writers start
   with ``BEGIN IMMEDIATE`` (the write lock up front: never "database is locked"
@@ -109,8 +109,8 @@ class Database:
         )
         self._readers = async_sessionmaker(reader, class_=AsyncSession, expire_on_commit=False)
         self._write_lock = asyncio.Lock() if self.is_sqlite else None
-        # Units of work send their own BEGIN and COMMIT (`storage.units`); SQLAlchemy's
-        # connection sends none, on either database.
+        # Units of work: BEGIN and COMMIT sent on the driver's connection (`run`, the
+        # batches); SQLAlchemy's connection sends none, on either database.
         self._units = reader
         self._batches = Batches(self._units, self._write_lock) if self._write_lock else None
 

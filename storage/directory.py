@@ -26,15 +26,16 @@ GROUP_COLUMNS = [c.name for c in GROUPS.columns]
 MEMBER_COLUMNS = [c.name for c in MEMBERS.columns]
 
 
-def _insert_ignore(table: Any, columns: Sequence[str]) -> Prepared:
+def _insert_ignoring(dialect: str, table: Any, values: dict[str, Any]) -> Any:
     """INSERT that quietly does nothing when a unique key already holds the row."""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return insert(table).values(values).on_conflict_do_nothing()
 
-    def build(dialect: str) -> Any:
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        values = {name: bindparam(name, type_=table.c[name].type) for name in columns}
-        return insert(table).values(values).on_conflict_do_nothing()
 
-    return Prepared(build)
+def _insert_ignore(table: Any, columns: Sequence[str]) -> Prepared:
+    """`_insert_ignoring` as a prepared statement with a parameter per column."""
+    values = {name: bindparam(name, type_=table.c[name].type) for name in columns}
+    return Prepared(lambda dialect: _insert_ignoring(dialect, table, values))
 
 
 async def insert_ignore(session: AsyncSession, model: type[Any], values: dict[str, Any]) -> bool:
@@ -43,8 +44,8 @@ async def insert_ignore(session: AsyncSession, model: type[Any], values: dict[st
     True when the row was inserted.
     """
     dialect = session.bind.dialect.name if session.bind else "sqlite"
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    result = await session.exec(insert(model).values(**values).on_conflict_do_nothing())
+    statement = _insert_ignoring(dialect, model.__table__, values)
+    result = await session.exec(statement)
     return bool(getattr(result, "rowcount", 0))
 
 

@@ -81,8 +81,8 @@ def _money(value: Any) -> Decimal | None:
     try:
         amount = Decimal(_str(value))
     except ArithmeticError:  # decimal.InvalidOperation, whose text names no value
-        amount = Decimal("NaN")
-    if not amount.is_finite():
+        amount = None
+    if amount is None or not amount.is_finite():
         raise ValueError(f"the amount {value!r} is not a decimal number")
     return amount
 

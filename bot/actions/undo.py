@@ -35,8 +35,9 @@ async def undo(ctx: Context, cmd: c.Undo) -> list[Reply]:
         if entry is None:
             raise Refusal(f"There is no {kind.replace('_', '-')} {cmd.entry_id} to withdraw.")
         if entry.voided:
-            raise Refusal(f"{_name(kind, entry)[:1].upper()}{_name(kind, entry)[1:]} is "
-                          "already withdrawn: it counts in no total.")  # fmt: skip
+            name = _name(kind, entry)
+            raise Refusal(f"{name[:1].upper()}{name[1:]} is already withdrawn: "
+                          "it counts in no total.")  # fmt: skip
         own = entries.author_id(kind, entry) == ctx.member_id
         recent = ctx.now - entry.created_at <= WINDOW
         if not ctx.is_leader and not own:

@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import select
+from sqlmodel import col, select
 
 from storage import directory
 from storage.database import Database
 from storage.migrate import upgrade
 from storage.tables import Group, Member
-from storage.units import Unit
+from storage.units import Unit, Work
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 
@@ -31,7 +31,7 @@ async def sqlite_db(tmp_path: Path) -> AsyncIterator[Database]:
     await database.dispose()
 
 
-def joins(user_id: str, ran: list[str] | None = None) -> object:
+def joins(user_id: str, ran: list[str] | None = None) -> Work[str]:
     async def work(unit: Unit) -> str:
         if ran is not None:
             ran.append(user_id)
@@ -45,7 +45,7 @@ def joins(user_id: str, ran: list[str] | None = None) -> object:
 
 async def members(db: Database) -> list[str]:
     async with db.transaction(write=False) as session:
-        rows = await session.exec(select(Member.platform_user_id).order_by(Member.id))
+        rows = await session.exec(select(Member.platform_user_id).order_by(col(Member.id)))
         return list(rows.all())
 
 
@@ -81,12 +81,12 @@ async def test_units_arriving_together_share_one_transaction(
 
 async def test_a_failing_unit_is_rolled_back_alone(sqlite_db: Database) -> None:
     async def fails(unit: Unit) -> None:
-        await joins("doomed")(unit)  # type: ignore[operator]
+        await joins("doomed")(unit)
         raise ValueError("refused")
 
     async def duplicate(unit: Unit) -> None:
         await directory.record_delivery(unit, "k", "[]", NOW)
-        await joins("also-doomed")(unit)  # type: ignore[operator]
+        await joins("also-doomed")(unit)
         await directory.record_delivery(unit, "k", "[]", NOW)  # the same key: fails
 
     results = await asyncio.gather(
@@ -107,7 +107,7 @@ async def test_a_unit_that_waits_on_something_else_is_refused(sqlite_db: Databas
     """The batch's transaction never stays open while the event loop runs other tasks."""
 
     async def waits(unit: Unit) -> None:
-        await joins("sleepy")(unit)  # type: ignore[operator]
+        await joins("sleepy")(unit)
         await asyncio.sleep(0)
 
     results = await asyncio.gather(
