@@ -67,6 +67,9 @@ def _sqlite_setup(engine: AsyncEngine) -> None:
         cursor.execute("PRAGMA synchronous = NORMAL")
         cursor.execute("PRAGMA foreign_keys = ON")
         cursor.execute(f"PRAGMA mmap_size = {MMAP_BYTES}")
+        # A savepoint's journal (a unit of a batch, `storage.batches`) in memory, not in a
+        # temporary file: SQLite spills it to disk past 64 KiB, a write call per page.
+        cursor.execute("PRAGMA temp_store = MEMORY")
         cursor.close()
 
     @event.listens_for(engine.sync_engine, "begin")

@@ -211,3 +211,20 @@ async def test_closing_the_database_finishes_the_work_queued(tmp_path: Path) -> 
         assert await members(reopened) == [f"u{i}" for i in range(5)]
     finally:
         await reopened.dispose()
+
+
+async def test_every_connection_runs_with_the_settings_the_batches_rely_on(
+    sqlite_db: Database,
+) -> None:
+    """WAL (readers never wait on the batch), NORMAL sync (a commit survives the process
+    being killed), foreign keys, and savepoint journals in memory (a unit of a batch writes
+    no temporary file)."""
+    pragmas = ("journal_mode", "synchronous", "foreign_keys", "temp_store", "busy_timeout")
+    wanted = ["wal", 1, 1, 2, 30_000]
+
+    async def read(unit: Unit) -> list[object]:
+        connection = await unit.session.connection()
+        return [(await connection.exec_driver_sql(f"PRAGMA {p}")).scalar() for p in pragmas]
+
+    assert await sqlite_db.run(read) == wanted  # the batches' connection
+    assert await sqlite_db.run(read, write=False) == wanted  # a pooled reader's
