@@ -21,6 +21,7 @@ from pydantic import ValidationError
 from bot import logs
 from bot.app import Runtime, build
 from bot.settings import Settings
+from bot.texts import plural
 
 T = TypeVar("T")
 app = typer.Typer(
@@ -164,8 +165,7 @@ _WORDS = {  # an export list: its entries, one and several
 
 def _counted(count: int, kind: str) -> str:
     """`1 group`, `2 groups`, `1 audit log entry` for an export list's count."""
-    one, many = _WORDS.get(kind, (kind, kind))
-    return f"{count:,} {one if count == 1 else many}"
+    return plural(count, *_WORDS.get(kind, (kind, kind)))
 
 
 @db_app.command("upgrade")

@@ -8,7 +8,8 @@ from bot.money import format_money
 
 
 def plural(count: int, word: str, many: str | None = None) -> str:
-    return f"{count} {word if count == 1 else (many or word + 's')}"
+    """`1 visitor`, `2 visitors`, `1,204 one-to-ones`; `many` for an irregular plural."""
+    return f"{count:,} {word if count == 1 else (many or word + 's')}"
 
 
 def amounts(by_currency: dict[str, Decimal], currency: str) -> str:
