@@ -11,7 +11,7 @@ from decimal import Decimal
 
 from bot import commands as c
 from bot import parsing as p
-from bot.money import AmountError, is_currency_code, looks_like_amount, parse_amount
+from bot.money import AmountError, amount_length, is_currency_code, parse_amount
 from bot.parsing import Args, ParseError
 
 TEMPERATURES = ("hot", "warm", "cold")
@@ -27,10 +27,6 @@ UNDO_KINDS = {
 }
 
 Parser = Callable[[Args, str], c.Command]
-# Currency codes read as such in lower case too after an amount (`500 eur`): the common ones,
-# none of them an English word (unlike ALL, TOP, TRY, MAD, CUP or BOB, which stay note words).
-WRITTEN_LOWER = ("USD", "EUR", "GBP", "JPY", "CAD", "AUD", "NZD", "CHF", "INR", "CNY", "SEK",
-                 "NOK", "DKK", "PLN", "ZAR", "BRL", "MXN", "SGD", "HKD", "AED")  # fmt: skip
 
 
 def _amount(words: str, currency: str) -> Decimal:
@@ -41,15 +37,12 @@ def _amount(words: str, currency: str) -> Decimal:
 
 
 def _take_amount(args: Args, currency: str) -> Decimal | None:
-    """An amount if the next word starts like one, with a following ISO code if written."""
-    first = args.peek()
-    if first is None or not looks_like_amount(first):
+    """The amount the next words make (`bot.money.amount_length`), or None when they do not
+    start like one."""
+    taken = amount_length(args.text.split(), currency)
+    if not taken:
         return None
-    words = [args.word() or ""]
-    following = args.peek() or ""
-    if is_currency_code(following) or following.upper() in (currency, *WRITTEN_LOWER):
-        words.append(args.word() or "")
-    return _amount(" ".join(words), currency)
+    return _amount(" ".join(args.word() or "" for _ in range(taken)), currency)
 
 
 def parse_refer(args: Args, currency: str) -> c.Command:
@@ -123,7 +116,11 @@ def parse_status(args: Args, currency: str) -> c.Command:
     status = (args.word() or "").lower()
     if status not in STATUSES:
         raise ParseError("The new status is contacted, won or lost.")
-    amount = _take_amount(args, currency) if status == "won" else None
+    amount = None
+    if status == "won" and not args.empty():
+        amount = _take_amount(args, currency)
+        if amount is None:  # all that follows `won` is its amount: say what is wrong with it
+            amount, args.text = _amount(args.text, currency), ""
     if not args.empty():
         raise ParseError("Only `won` takes an amount; nothing else may follow.")
     return c.MoveReferral(int(number_word), status, amount)
@@ -138,7 +135,7 @@ def parse_visitor(args: Args, currency: str) -> c.Command:
     text = args.free(args.text, "visitor", limit=400)
     name, _, business = text.partition(",")
     if not name.strip():
-        raise ParseError("Give the visitor's name, then a comma and their business.")
+        raise ParseError("Give the visitor's name, then optionally a comma and their business.")
     if len(name.strip()) > 200 or len(business.strip()) > 200:
         raise ParseError("The name and the business take at most 200 characters each.")
     return c.LogVisitor(name.strip(), business.strip() or None)
