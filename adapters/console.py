@@ -1,6 +1,6 @@
 """The console adapter: a group chat in a terminal, one person at a time.
 
-`referral-bot chat --as alice "/balance"` runs one command and prints the
+`referral-bot chat --as alice '/balance'` runs one command and prints the
 answer and what the bot sends to others; without a message it is an
 interactive session (with history on a terminal). `:as NAME` switches who is
 typing; `:quit` (or Ctrl-D) leaves.

@@ -213,9 +213,14 @@ def _example(currency: str, big: bool = False) -> str:
     return format_money(base if exp else base.to_integral_value(rounding=ROUND_DOWN), currency)
 
 
+def _shown(text: str) -> str:
+    """User text quoted in an answer: at most 20 characters."""
+    return text if len(text) <= 20 else text[:19] + "…"
+
+
 def _unreadable(text: str, currency: str, hint: str | None = None) -> AmountError:
     right = hint or f"it like {_example(currency)}"
-    return AmountError(f"'{text[:20]}' is not an amount I can read: write {right}.")
+    return AmountError(f"'{_shown(text)}' is not an amount I can read: write {right}.")
 
 
 def _hint(num: str, currency: str) -> str | None:
@@ -265,7 +270,7 @@ def parse_amount(text: str, currency: str) -> Decimal:
     if spaced:
         written = spaced.group()
         raise AmountError(
-            f"'{' '.join(written.split())[:20]}' is ambiguous: write "
+            f"'{_shown(' '.join(written.split()))}' is ambiguous: write "
             f"{','.join(written.split())} if you mean thousands."
         )
     m = _AMOUNT_RE.fullmatch(cleaned)
