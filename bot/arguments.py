@@ -22,6 +22,7 @@ UNDO_KINDS = {
     "referral": "referral",
     "thanks": "thanks",
     "onetoone": "one_to_one",
+    "one-to-one": "one_to_one",
     "121": "one_to_one",
     "visitor": "visitor",
 }
