@@ -181,6 +181,8 @@ def parse_meeting(args: Args, currency: str) -> c.Command:
             args.word()
         return c.ScheduleMeeting(day, at, zone, args.rest("place", limit=200))
     if sub == "attendance":
+        if args.empty():
+            return c.ShowAttendance()
         member = args.member()
         status = (args.word() or "").lower()
         if status not in ATTENDANCE or not args.empty():

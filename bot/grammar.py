@@ -131,6 +131,7 @@ SPECS: tuple[Spec, ...] = (
             "/meeting set <weekday> <HH:MM> [timezone] [place]  (leaders)",
             "/meeting off  (leaders)",
             "/meeting attendance @member <present|absent|late|medical|substitute>  (leaders)",
+            "/meeting attendance  (leaders: what was recorded)",
         ),
     ),
     Spec(
