@@ -22,6 +22,7 @@ UNDO_KINDS = {
     "referral": "referral",
     "thanks": "thanks",
     "onetoone": "one_to_one",
+    "one-to-one": "one_to_one",
     "121": "one_to_one",
     "visitor": "visitor",
 }
@@ -177,6 +178,8 @@ def parse_meeting(args: Args, currency: str) -> c.Command:
             args.word()
         return c.ScheduleMeeting(day, at, zone, args.rest("place", limit=200))
     if sub == "attendance":
+        if args.empty():
+            return c.ShowAttendance()
         member = args.member()
         status = (args.word() or "").lower()
         if status not in ATTENDANCE or not args.empty():

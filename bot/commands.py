@@ -112,6 +112,11 @@ class RecordAttendance:
 
 
 @dataclass(frozen=True, slots=True)
+class ShowAttendance:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
 class AnswerMeeting:
     response: str  # yes | no | substitute
 
@@ -163,6 +168,7 @@ Command = (
     | ScheduleMeeting
     | CancelMeetings
     | RecordAttendance
+    | ShowAttendance
     | AnswerMeeting
     | ShowSettings
     | ChangeSetting

@@ -80,7 +80,8 @@ SPECS: tuple[Spec, ...] = (
     Spec(
         "status",
         "/status <referral number> <contacted|won|lost> [amount]",
-        "Move a referral you received; won with an amount thanks the giver.",
+        "Move a referral you received; won with an amount thanks the giver (won again"
+        " within 24 hours corrects the amount).",
         ("/status 12 contacted", "/status 12 won 4,000"),
         a.parse_status,
     ),
@@ -131,6 +132,7 @@ SPECS: tuple[Spec, ...] = (
             "/meeting set <weekday> <HH:MM> [timezone] [place]  (leaders)",
             "/meeting off  (leaders)",
             "/meeting attendance @member <present|absent|late|medical|substitute>  (leaders)",
+            "/meeting attendance  (leaders: what was recorded)",
         ),
     ),
     Spec(

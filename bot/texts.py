@@ -26,3 +26,12 @@ def signed(number: int) -> str:
 
 def shorten(text: str, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+ENTRY_WORDS = {"referral": "referral", "thanks": "thanks", "one_to_one": "one-to-one",
+               "visitor": "visitor"}  # fmt: skip
+
+
+def entry_name(kind: str, number: int) -> str:
+    """How every answer names an entry: "referral #1", "thanks #3", "one-to-one #2"."""
+    return f"{ENTRY_WORDS[kind]} #{number}"

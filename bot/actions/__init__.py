@@ -29,6 +29,7 @@ ACTIONS: dict[type, Action] = {
     c.ScheduleMeeting: meetings.schedule_meeting,
     c.CancelMeetings: meetings.cancel_meetings,
     c.RecordAttendance: meetings.record_attendance,
+    c.ShowAttendance: meetings.show_attendance,
     c.ShowSettings: settings.show_settings,
     c.ChangeSetting: settings.change_setting,
     c.SetRole: settings.set_role,
@@ -41,7 +42,7 @@ RECORDS_NOTHING = (c.ShowHelp,)
 # Only reads the ledger: a redelivery simply reads it again, so no delivery id is kept.
 READ_ONLY = (
     c.ShowBalance, c.ShowLeaderboard, c.ListReferrals, c.ListMembers, c.ShowMeeting,
-    c.ShowSettings,
+    c.ShowSettings, c.ShowAttendance,
 )  # fmt: skip
 
 
