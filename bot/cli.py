@@ -1,6 +1,6 @@
 """The command line: `referral-bot [chat|export|import|db upgrade]`.
 
-Errors go to stderr as one line, with a non-zero exit status and no traceback.
+Errors go to stderr as one line each, with a non-zero exit status and no traceback.
 """
 
 from __future__ import annotations
