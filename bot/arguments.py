@@ -206,27 +206,31 @@ def parse_settings(args: Args, currency: str) -> c.Command:
             raise ParseError("Name one member.")
         return c.SetRole(ref, name)
     if name == "timezone":
-        zone = p.timezone_name(words[0]) if len(words) == 1 else None
+        if len(words) != 1:
+            raise ParseError("Give one IANA timezone name.")
+        zone = p.timezone_name(words[0])
         if zone is None:
-            raise ParseError("Give one IANA timezone name, e.g. Europe/London.")
+            raise ParseError(f"'{words[0][:40]}' is not an IANA timezone name.")
         return c.ChangeSetting("timezone", zone)
     if name == "currency":
-        code = words[0].upper() if len(words) == 1 else ""
+        if len(words) != 1:
+            raise ParseError("Give one ISO 4217 currency code.")
+        code = words[0].upper()
         if not is_currency_code(code):
-            raise ParseError("Give one ISO 4217 currency code, e.g. EUR.")
+            raise ParseError(f"'{words[0][:20]}' is not an ISO 4217 currency code.")
         return c.ChangeSetting("currency", code)
     if name == "reminders":
         if [w.lower() for w in words] == ["off"]:
             return c.ChangeSetting("reminders", ())
         if not words or len(words) > 5:
-            raise ParseError("Give one to five lead times, e.g. 24h 1h, or off.")
+            raise ParseError("Give one to five lead times, or off.")
         leads = sorted({p.lead_minutes(w) for w in words}, reverse=True)
         return c.ChangeSetting("reminders", tuple(leads))
     if name == "leaderboard":
         if len(words) == 1 and words[0].lower() in ("off", "auto"):
             return c.ChangeSetting("leaderboard", words[0].lower())
         if len(words) != 2:
-            raise ParseError("Give a weekday and a time, e.g. friday 16:00, or off.")
+            raise ParseError("Give a weekday and a time, or off.")
         day, at = p.weekday(words[0]), p.clock_time(words[1])
         return c.ChangeSetting("leaderboard", f"{day} {at:%H:%M}")
     if name in ("recognition", "nudges"):
@@ -237,7 +241,7 @@ def parse_settings(args: Args, currency: str) -> c.Command:
         if [w.lower() for w in words] == ["off"]:
             return c.ChangeSetting("milestones", ())
         if not words or len(words) > 10:
-            raise ParseError("Give one to ten amounts, e.g. 1000 5000 10000, or off.")
+            raise ParseError("Give one to ten amounts, or off.")
         return c.ChangeSetting("milestones", tuple(sorted({_amount(w, currency) for w in words})))
     raise ParseError(f"There is no setting '{name[:30]}'.")
 

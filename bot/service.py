@@ -67,10 +67,18 @@ class _Redelivered(Exception):
 
 
 def malformed_text(error: grammar.Malformed) -> str:
-    if error.spec is None:
+    """The reason, the right form and an example: of the form meant when the command has
+    several (`/settings reminders 3x`: the reminders form), else every form of it."""
+    spec, form = error.spec, error.form
+    if spec is None:
         return error.reason
-    forms = "\n".join((error.spec.usage, *error.spec.more))
-    return f"{error.reason}\nThe right form:\n{forms}\nExample: {error.spec.examples[0]}"
+    if form is not None:
+        forms, example = form.usage, form.example
+    elif spec.forms:  # a sub-command it does not have: the ones it has
+        forms, example = "\n".join(f.usage for f in spec.forms), spec.forms[0].example
+    else:
+        forms, example = "\n".join((spec.usage, *spec.more)), spec.examples[0]
+    return f"{error.reason}\nThe right form:\n{forms}\nExample: {example}"
 
 
 class Core:

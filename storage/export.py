@@ -46,8 +46,12 @@ LISTS = ("groups", "members", "referrals", "thanks", "one_to_ones", "visitors") 
 # keeps its meetings, RSVPs, attendance and audit trail; an import reads them when present.
 EXTRA_LISTS = ("meetings", "meeting_responses", "audit_log")
 ALL_LISTS = LISTS + EXTRA_LISTS
+# The interface's columns, then `number` (the one members see: a referral's number in its
+# group, the id that the answers and /undo give a thanks, one-to-one or visitor) and
+# `inside` (a referral's; empty for the other kinds), added at the end so that no column moves.
 CSV_COLUMNS = ("kind", "id", "group", "created_at", "from", "to", "amount", "currency",
-               "status", "temperature", "detail", "voided")  # fmt: skip
+               "status", "temperature", "detail", "voided", "number", "inside")  # fmt: skip
+BOM = "\ufeff"  # so that a spreadsheet reads the file as UTF-8 (accents, emoji)
 # Keys added to the documented ones (the format allows it), so that an import loses nothing:
 # groups: created_at, settings; members: username, ask; referrals: updated_at.
 SETTINGS: dict[str, tuple[type, ...]] = {
@@ -222,18 +226,18 @@ async def write_json(db: Database, out: TextIO, group_id: int | None = None) -> 
 def _csv_query(group_id: int | None) -> Select[Any]:
     groups, members = table("groups"), table("members")
     parts = []
-    for rank, (kind, name, from_id, to_id, detail, extra) in enumerate((
-        ("referral", "referrals", "giver_id", "receiver_id", "prospect", None),
-        ("thanks", "thanks", "from_id", "to_id", "note", None),
-        ("one_to_one", "one_to_ones", "member_a_id", "member_b_id", "note", None),
-        ("visitor", "visitors", "host_id", None, "name", "business"),
+    for rank, (kind, name, from_id, to_id, detail, extra, number) in enumerate((
+        ("referral", "referrals", "giver_id", "receiver_id", "prospect", None, "number"),
+        ("thanks", "thanks", "from_id", "to_id", "note", None, "id"),
+        ("one_to_one", "one_to_ones", "member_a_id", "member_b_id", "note", None, "id"),
+        ("visitor", "visitors", "host_id", None, "name", "business", "id"),
     )):  # fmt: skip
         t = table(name)
         giver, receiver = members.alias(), members.alias()
         joined = t.join(groups, groups.c.id == t.c.group_id).join(giver, giver.c.id == t.c[from_id])
         if to_id:
             joined = joined.join(receiver, receiver.c.id == t.c[to_id])
-        optional = {c: t.c[c] if c in t.c else null() for c in ("status", "temperature")}
+        optional = {c: t.c[c] if c in t.c else null() for c in ("status", "temperature", "inside")}
         optional["currency"] = t.c.currency if kind == "thanks" else null()
         part = select(
             literal(kind).label("kind"), literal(rank).label("rank"), t.c.id,
@@ -243,6 +247,7 @@ def _csv_query(group_id: int | None) -> Select[Any]:
             (t.c.amount if kind == "thanks" else type_coerce(null(), Money())).label("amount"),
             *(value.label(key) for key, value in optional.items()), t.c[detail].label("detail"),
             (t.c[extra] if extra else null()).label("extra"), t.c.voided,
+            t.c[number].label("number"),
         ).select_from(joined)  # fmt: skip
         parts.append(part if group_id is None else part.where(t.c.group_id == group_id))
     entries = union_all(*parts).subquery()
@@ -254,18 +259,25 @@ def _cell(value: str) -> str:
     return "'" + value if value.startswith(_FORMULA_START) else value
 
 
+def _flag(value: Any) -> str:
+    return "true" if value else "false"
+
+
 def _csv_row(r: Any) -> list[str]:
     detail = r.detail or ""
     if r.extra:  # a visitor's business
         detail = f"{detail} ({r.extra})"
+    inside = _flag(r.inside) if r.kind == "referral" else None
     cells = [r.kind, str(r.id), r.group_name, iso(r.created_at), r.from_name, r.to_name,
              _amount(r.amount, r.currency), r.currency, r.status, r.temperature, detail,
-             "true" if r.voided else "false"]  # fmt: skip
+             _flag(r.voided), str(r.number), inside]  # fmt: skip
     return [_cell(cell or "") for cell in cells]
 
 
 async def write_csv(db: Database, out: TextIO, group_id: int | None = None) -> None:
-    """Write the CSV export: one row per entry of every kind, oldest first."""
+    """Write the CSV export: a byte order mark, then one row per entry of every kind,
+    oldest first (RFC 4180: CRLF, quoted where needed; `out` should not translate them)."""
+    out.write(BOM)
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
     async with _snapshot(db) as conn:

@@ -495,9 +495,73 @@ async def test_help_for_one_command_shows_its_forms(chat: Chat, word: str) -> No
     spec = grammar.spec_named(word)
     assert spec is not None
     answer = await chat.text("alice", f"/help {word}")
-    for line in (spec.usage, *spec.more, *spec.examples):
+    forms = [line for form in spec.forms for line in (form.usage, form.example)]
+    for line in (spec.usage, *spec.more, *spec.examples, *forms):
         assert line in answer
     assert answer == await chat.text("alice", f"/help /{word.upper()}")
+
+
+# Each settings form, written wrong: the answer shows that form and its example, no other.
+SETTINGS_MISTAKES = {
+    "timezone": "/settings timezone Mars/Base",
+    "currency": "/settings currency dollars",
+    "reminders": "/settings reminders 3x",
+    "leaderboard": "/settings leaderboard fri",
+    "recognition": "/settings recognition maybe",
+    "nudges": "/settings nudges yes please",
+    "milestones": "/settings milestones abc",
+    "leader": "/settings leader bob",
+    "member": "/settings member",
+}
+
+
+def test_every_settings_form_has_a_mistake_in_the_table_and_a_working_example() -> None:
+    settings = grammar.spec_named("settings")
+    assert settings is not None
+    assert [form.word for form in settings.forms] == list(SETTINGS_MISTAKES)
+    for form in settings.forms:
+        assert form.usage.startswith(f"/settings {form.word}")
+        assert form.example.startswith(f"/settings {form.word} ")
+        command = grammar.parse(form.example, "USD")  # the example is a good command
+        assert isinstance(command, c.ChangeSetting | c.SetRole), form.example
+
+
+@pytest.mark.parametrize(("word", "text"), SETTINGS_MISTAKES.items())
+async def test_a_settings_error_shows_that_form_and_its_example(
+    chat: Chat, word: str, text: str
+) -> None:
+    settings = grammar.spec_named("settings")
+    assert settings is not None
+    (form,) = [f for f in settings.forms if f.word == word]
+    await chat.say("alice", "/join Plumber")  # the leader: the error is the grammar's
+    answer = await chat.text("alice", text)
+    reason, right_form = answer.split("\nThe right form:\n")
+    assert reason.strip()
+    assert right_form == f"{form.usage}\nExample: {form.example}"
+
+
+async def test_an_unknown_setting_lists_each_settings_form_once(chat: Chat) -> None:
+    settings = grammar.spec_named("settings")
+    assert settings is not None
+    answer = await chat.text("alice", "/settings colour blue")
+    assert answer.splitlines() == [
+        "There is no setting 'colour'.",
+        "The right form:",
+        *(form.usage for form in settings.forms),
+        f"Example: {settings.forms[0].example}",
+    ]
+
+
+async def test_help_settings_lists_each_form_once_with_its_example(chat: Chat) -> None:
+    settings = grammar.spec_named("settings")
+    assert settings is not None
+    lines = (await chat.text("alice", "/help settings")).splitlines()
+    assert lines == [
+        "How to use /settings",
+        "/settings",
+        settings.summary,
+        *(f"{form.usage}  e.g. {form.example}" for form in settings.forms),
+    ]
 
 
 async def test_help_for_an_unknown_command_lists_them_all(chat: Chat) -> None:
