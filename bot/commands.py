@@ -83,7 +83,17 @@ class UpdateProfile:
 
 
 @dataclass(frozen=True, slots=True)
+class ShowProfile:
+    member: MemberRef | None = None  # None: the sender's own
+
+
+@dataclass(frozen=True, slots=True)
 class ListMembers:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class Leave:
     pass
 
 
@@ -136,6 +146,11 @@ class SetRole:
 
 
 @dataclass(frozen=True, slots=True)
+class RemoveMember:
+    member: MemberRef
+
+
+@dataclass(frozen=True, slots=True)
 class Undo:
     kind: str | None = None
     entry_id: int | None = None
@@ -158,7 +173,9 @@ Command = (
     | LogVisitor
     | Join
     | UpdateProfile
+    | ShowProfile
     | ListMembers
+    | Leave
     | ShowMeeting
     | ScheduleMeeting
     | CancelMeetings
@@ -167,6 +184,7 @@ Command = (
     | ShowSettings
     | ChangeSetting
     | SetRole
+    | RemoveMember
     | Undo
     | ShowHelp
 )

@@ -110,15 +110,23 @@ SPECS: tuple[Spec, ...] = (
         "profile",
         "/profile [classification ...] [business ...] [ask ...]",
         "Show or set your profile; ask is the referral you are looking for.",
-        ("/profile business Doe Plumbing ask landlords with old buildings",),
+        ("/profile business Doe Plumbing ask landlords with old buildings", "/profile @bob"),
         a.parse_profile,
+        more=("/profile @member  (their profile)",),
     ),
     Spec(
         "members",
         "/members",
-        "The roster: names, businesses, classifications.",
+        "The roster: names, businesses, classifications and what each member is looking for.",
         ("/members",),
         a.no_arguments(c.ListMembers()),
+    ),
+    Spec(
+        "leave",
+        "/leave",
+        "Leave the group; your entries stay in every total, under your name.",
+        ("/leave",),
+        a.no_arguments(c.Leave()),
     ),
     Spec(
         "meeting",
@@ -149,6 +157,7 @@ SPECS: tuple[Spec, ...] = (
             "/settings milestones <amount>...",
             "/settings leader @member",
             "/settings member @member",
+            "/settings remove @member",
         ),
     ),
     Spec(
