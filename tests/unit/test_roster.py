@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 
 import pytest
 
 from bot.messages import Audience, Incoming, Sender
-from bot.service import Core
+from bot.service import Core, GroupDefaults
 from storage.database import Database
 from storage.export import iso
 from storage.tables import AuditEntry, Group, Member, OutboxMessage, Referral
 from storage.transfer import export_document, import_document, write_csv
-from tests.conftest import Chat
+from tests.conftest import Chat, Clock
 from tests.unit.test_grammar import counts, fast_db, template_file  # noqa: F401  (fixtures)
 from tests.unit.test_rules import (  # noqa: F401  (the ticking clock fixture)
     all_rows,
@@ -312,3 +313,16 @@ async def test_the_export_keeps_members_who_left(
     moved = Chat(Core(empty, chat.core.defaults, clock=chat.core.clock))
     assert "Bob" not in await moved.text("alice", "/members")
     assert "no longer a member" in await moved.text("bob", "/visitor Jane")
+
+
+@pytest.mark.postgres
+async def test_two_leaders_leaving_at_once_leave_one_leader(pg_db: Database) -> None:
+    """The last-leader rule reads the other leaders and then writes: the group's row lock
+    makes the second wait for the first, so the group is never left without a leader."""
+    for attempt in range(5):
+        chat = Chat(Core(pg_db, GroupDefaults(), clock=Clock()), chat_id=f"pair-{attempt}")
+        await setup_group(chat)
+        await chat.say("alice", "/settings leader @bob")
+        answers = await asyncio.gather(chat.text("alice", "/leave"), chat.text("bob", "/leave"))
+        assert sorted("You left" in a for a in answers) == [False, True], answers
+        assert any("only leader" in a for a in answers), answers
