@@ -147,6 +147,13 @@ def parse_join(args: Args, currency: str) -> c.Command:
 
 
 def parse_profile(args: Args, currency: str) -> c.Command:
+    if args.empty():
+        return c.ShowProfile()
+    if args.next_is_member():
+        member = args.member()
+        if not args.empty():
+            raise ParseError("Name one member to see their profile; you set only your own.")
+        return c.ShowProfile(member)
     fields: dict[str, list[str]] = {}
     current: list[str] | None = None
     for word in args.text.split():
@@ -154,7 +161,10 @@ def parse_profile(args: Args, currency: str) -> c.Command:
         if key in ("classification", "business", "ask") and key not in fields:
             current = fields[key] = []
         elif current is None:
-            raise ParseError("Name the field first: classification, business or ask.")
+            raise ParseError(
+                "Name the field first: classification, business or ask"
+                " (or a member, to see their profile: /profile @bob)."
+            )
         else:
             current.append(word)
     limits = {"classification": 100, "business": 200, "ask": 500}
@@ -199,12 +209,12 @@ def parse_settings(args: Args, currency: str) -> c.Command:
         return c.ShowSettings()
     words = args.text.split()
     args.text = ""
-    if name in ("leader", "member"):
+    if name in ("leader", "member", "remove"):
         member_args = Args(" ".join(words))
         ref = member_args.member()
         if not member_args.empty():
             raise ParseError("Name one member.")
-        return c.SetRole(ref, name)
+        return c.RemoveMember(ref) if name == "remove" else c.SetRole(ref, name)
     if name == "timezone":
         if len(words) != 1:
             raise ParseError("Give one IANA timezone name.")

@@ -83,7 +83,17 @@ class UpdateProfile:
 
 
 @dataclass(frozen=True, slots=True)
+class ShowProfile:
+    member: MemberRef | None = None  # None: the sender's own
+
+
+@dataclass(frozen=True, slots=True)
 class ListMembers:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class Leave:
     pass
 
 
@@ -141,6 +151,11 @@ class SetRole:
 
 
 @dataclass(frozen=True, slots=True)
+class RemoveMember:
+    member: MemberRef
+
+
+@dataclass(frozen=True, slots=True)
 class Undo:
     kind: str | None = None
     entry_id: int | None = None
@@ -163,7 +178,9 @@ Command = (
     | LogVisitor
     | Join
     | UpdateProfile
+    | ShowProfile
     | ListMembers
+    | Leave
     | ShowMeeting
     | ScheduleMeeting
     | CancelMeetings
@@ -173,6 +190,7 @@ Command = (
     | ShowSettings
     | ChangeSetting
     | SetRole
+    | RemoveMember
     | Undo
     | ShowHelp
 )

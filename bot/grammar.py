@@ -132,15 +132,23 @@ SPECS: tuple[Spec, ...] = (
         "profile",
         "/profile [classification ...] [business ...] [ask ...]",
         "Show or set your profile; ask is the referral you are looking for.",
-        ("/profile business Doe Plumbing ask landlords with old buildings",),
+        ("/profile business Doe Plumbing ask landlords with old buildings", "/profile @bob"),
         a.parse_profile,
+        more=("/profile @member  (their profile)",),
     ),
     Spec(
         "members",
         "/members",
-        "The roster: names, businesses, classifications.",
+        "The roster: names, businesses, classifications and what each member is looking for.",
         ("/members",),
         a.no_arguments(c.ListMembers()),
+    ),
+    Spec(
+        "leave",
+        "/leave",
+        "Leave the group; your entries stay in every total, under your name.",
+        ("/leave",),
+        a.no_arguments(c.Leave()),
     ),
     Spec(
         "meeting",
@@ -175,6 +183,7 @@ SPECS: tuple[Spec, ...] = (
             Form("/settings milestones <amount>... | off", "/settings milestones 1000 5000"),
             Form("/settings leader @member", "/settings leader @bob"),
             Form("/settings member @member", "/settings member @bob"),
+            Form("/settings remove @member", "/settings remove @bob"),
         ),
     ),
     Spec(

@@ -40,6 +40,10 @@ NO_GROUP = (
     "You are not in a group yet: send /join in your group's chat first, "
     "then you can talk to me here too."
 )
+NO_GROUP_HERE = (
+    "There is no group in this chat yet: send /join <classification> to start one "
+    "(e.g. /join Plumber); whoever starts it is its first leader."
+)
 
 
 @dataclass(frozen=True)
@@ -164,10 +168,19 @@ class Core:
             return await actions.run(None, command), "ok"  # type: ignore[arg-type]
         if no_group is not None:
             raise no_group
+        # Only a command that records something, or /join, makes the sender a member (and
+        # sets the group up); reading, or leaving, makes nobody a member.
+        joins = not isinstance(command, actions.JOINS_NOBODY)
+        if group is None and not joins:
+            raise _Answer("no_group", NO_GROUP_HERE)
         now = self.clock()
         group = group or await self._create_group(unit, incoming, now)
-        member = await self._sender(unit, group, member, incoming, now)
-        ctx = Context(unit, group, member, incoming, now)
+        member, joined = await self._sender(unit, group, member, incoming, now, joins)
+        gone = member is not None and member.left_at is not None
+        if gone and recording and not isinstance(command, actions.BRINGS_BACK):
+            raise _Answer("left", f"You are no longer a member of {group.name}: "
+                          "send /join to come back.")  # fmt: skip
+        ctx = Context(unit, group, member, incoming, now, joined)
         try:
             replies = await actions.run(ctx, command)
         except Refusal as refusal:
@@ -226,18 +239,28 @@ class Core:
         return group
 
     async def _sender(
-        self, unit: Unit, group: Group, member: Member | None, incoming: Incoming, now: datetime
-    ) -> Member:
+        self,
+        unit: Unit,
+        group: Group,
+        member: Member | None,
+        incoming: Incoming,
+        now: datetime,
+        joins: bool,
+    ) -> tuple[Member | None, bool]:
+        """The sender's membership (made when `joins` and they have none); True when this
+        command made them a member."""
         assert group.id is not None
         sender, name = incoming.sender, incoming.sender.name[:200]
         member = member or await directory.find_member(unit, group.id, sender.user_id)
         if member is None:
+            if not joins:
+                return None, False
             first = await directory.member_count(unit, group.id) == 0
-            member = await directory.ensure_member(unit, dict(
+            return await directory.add_member(unit, dict(
                 group_id=group.id, platform_user_id=sender.user_id, username=sender.username,
                 name=name, role=LEADER if first else MEMBER, joined_at=now,
             ))  # fmt: skip
-        elif sender.name_is_current and (member.name, member.username) != (name, sender.username):
+        if sender.name_is_current and (member.name, member.username) != (name, sender.username):
             member.name, member.username = name, sender.username
             unit.session.add(member)
-        return member
+        return member, False

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 from bot.money import format_money
@@ -35,3 +36,9 @@ ENTRY_WORDS = {"referral": "referral", "thanks": "thanks", "one_to_one": "one-to
 def entry_name(kind: str, number: int) -> str:
     """How every answer names an entry: "referral #1", "thanks #3", "one-to-one #2"."""
     return f"{ENTRY_WORDS[kind]} #{number}"
+
+
+def natural_key(name: str) -> tuple[tuple[int, int | str], ...]:
+    """A name's sort key in natural order, without case: "m2" before "m10"."""
+    parts = re.split(r"([0-9]+)", name.casefold())
+    return tuple((1, int(part)) if part[0] in "0123456789" else (0, part) for part in parts if part)

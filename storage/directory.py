@@ -146,7 +146,7 @@ async def groups_of_user(
         select(Group)
         .join(Member, col(Member.group_id) == Group.id)
         .where(Group.platform == platform, Group.workspace_id == workspace_id)
-        .where(Member.platform_user_id == user_id)
+        .where(Member.platform_user_id == user_id, active())
         .order_by(col(Group.id))
     )
     return (await session.exec(statement)).all()
@@ -167,10 +167,16 @@ async def find_member(unit: Unit, group_id: int, user_id: str) -> Member | None:
 async def ensure_member(unit: Unit, values: dict[str, Any]) -> Member:
     """The member with this platform user id, created with `values` (the NEW_MEMBER
     columns; `username` may be left out) if new."""
-    await unit.execute(_ADD_MEMBER, {"username": None, **values})
+    member, _ = await add_member(unit, values)
+    return member
+
+
+async def add_member(unit: Unit, values: dict[str, Any]) -> tuple[Member, bool]:
+    """As `ensure_member`; True when this call created the member."""
+    created = await unit.execute(_ADD_MEMBER, {"username": None, **values}) > 0
     member = await find_member(unit, values["group_id"], values["platform_user_id"])
     assert member is not None
-    return member
+    return member, created
 
 
 async def members_named(session: AsyncSession, group_id: int, name: str) -> Sequence[Member]:
@@ -191,13 +197,34 @@ async def member_count(unit: Unit, group_id: int) -> int:
     return int(await unit.value(_MEMBER_COUNT, {"group_id": group_id}))
 
 
+def active(model: Any = Member) -> Any:
+    """The one notion of an active member (not left, not removed), for every query that
+    lists, ranks or counts members: the roster, the leaderboard, the scheduled posts.
+    A member who left keeps their row, and their entries keep counting in every total."""
+    return col(model.left_at).is_(None)
+
+
 async def roster(session: AsyncSession, group_id: int) -> Sequence[Member]:
+    """Every member the group ever had, by name (those who left too: their entries stay)."""
     statement = select(Member).where(Member.group_id == group_id).order_by(func.lower(Member.name))
     return (await session.exec(statement)).all()
 
 
+async def active_members(session: AsyncSession, group_id: int) -> Sequence[Member]:
+    """The group's active members, by name: the roster as `/members` and the posts show it."""
+    statement = (
+        select(Member)
+        .where(Member.group_id == group_id, active())
+        .order_by(func.lower(Member.name), col(Member.id))
+    )
+    return (await session.exec(statement)).all()
+
+
 async def classification_holder(session: AsyncSession, group_id: int, key: str) -> Member | None:
-    statement = select(Member).where(Member.group_id == group_id, Member.classification_key == key)
+    """The active member holding a classification (one who left has freed it)."""
+    statement = select(Member).where(
+        Member.group_id == group_id, Member.classification_key == key, active()
+    )
     return (await session.exec(statement)).first()
 
 
@@ -225,10 +252,12 @@ async def forget_deliveries(session: AsyncSession, before: datetime) -> int:
 
 
 async def count_with_role(session: AsyncSession, group_id: int, role: str) -> int:
-    """How many of the group's members have `role`."""
+    """How many of the group's active members have `role`. The group's row is locked first
+    (PostgreSQL), so that two leaders stepping down at once cannot leave the group with none."""
+    await session.exec(select(Group.id).where(Group.id == group_id).with_for_update())
     statement = (
         select(func.count())
         .select_from(Member)
-        .where(Member.group_id == group_id, Member.role == role)
+        .where(Member.group_id == group_id, Member.role == role, active())
     )
     return int((await session.exec(statement)).one())

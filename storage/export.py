@@ -53,7 +53,7 @@ CSV_COLUMNS = ("kind", "id", "group", "created_at", "from", "to", "amount", "cur
                "status", "temperature", "detail", "voided", "number", "inside")  # fmt: skip
 BOM = "\ufeff"  # so that a spreadsheet reads the file as UTF-8 (accents, emoji)
 # Keys added to the documented ones (the format allows it), so that an import loses nothing:
-# groups: created_at, settings; members: username, ask; referrals: updated_at.
+# groups: created_at, settings; members: username, ask, left_at; referrals: updated_at.
 SETTINGS: dict[str, tuple[type, ...]] = {
     "meeting_weekday": (int, type(None)), "meeting_time": (str, type(None)),
     "meeting_place": (str, type(None)), "reminder_leads": (str,),
@@ -86,6 +86,7 @@ _EXPORT: dict[str, Callable[[Any], dict[str, Any]]] = {
         "id": str(r.id), "group_id": str(r.group_id), "platform_user_id": r.platform_user_id,
         "name": r.name, "business": r.business, "classification": r.classification,
         "role": r.role, "joined_at": iso(r.joined_at), "username": r.username, "ask": r.ask,
+        "left_at": None if r.left_at is None else iso(r.left_at),
     },
     "referrals": lambda r: {
         "id": str(r.id), "group_id": str(r.group_id), "number": r.number,

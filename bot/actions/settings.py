@@ -91,11 +91,15 @@ async def set_role(ctx: Context, cmd: c.SetRole) -> list[Reply]:
     """Leaders: give or take the leader role."""
     ctx.require_leader("change roles")
     member = await ctx.resolve(cmd.member)
-    demoting = cmd.role == MEMBER and member.role == LEADER
+    if member.role == cmd.role:
+        already = "a leader" if cmd.role == LEADER else "not a leader"
+        return [to_sender(f"{member.name} is already {already} of {ctx.group.name}.")]
+    demoting = cmd.role == MEMBER
     if demoting and await directory.count_with_role(ctx.session, ctx.group_id, LEADER) <= 1:
         raise Refusal(f"{member.name} is the only leader; name another leader first.")
     member.role = cmd.role
     ctx.session.add(member)
     ctx.audit("role", "member", cmd.role, member.id)
-    text = f"{member.name} is now a {cmd.role} of {ctx.group.name}."
+    now = "no longer a leader" if demoting else "now a leader"
+    text = f"{member.name} is {now} of {ctx.group.name}."
     return [to_sender(text), to_group(text)]

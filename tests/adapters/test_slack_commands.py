@@ -151,10 +151,11 @@ async def test_help_names_the_slack_commands_for_status_and_join(bot: Harness) -
     answer = await bot.answer("/help")
 
     assert (
-        "Slack keeps the names status and join for its own commands, so here they are "
-        "/refstatus and /joingroup; a mention of the bot takes every command by its own "
-        "name, e.g. @referral-bot status 12 won 4000."
+        "Slack keeps the names status, join and leave for its own commands, so here they are "
+        "/refstatus, /joingroup and /leavegroup; a mention of the bot takes every command by "
+        "its own name, e.g. @referral-bot status 12 won 4000."
     ) in answer
+    assert "/leavegroup: Leave the group" in answer  # the usage line, in Slack's name
     assert "/status" not in answer and "/join " not in answer
 
 
@@ -182,3 +183,16 @@ async def test_a_command_in_a_dm_uses_the_members_only_group(bot: Harness) -> No
     answer = await bot.answer("/balance", channel_id="DU1", channel_name="directmessage")
 
     assert "Alice" in answer
+
+
+async def test_leavegroup_is_slacks_name_for_leave(bot: Harness) -> None:
+    await bot.command("/joingroup", "Plumber")
+    await bot.command("/joingroup", "Roofer", user_id="U2")
+
+    answer = await bot.answer("/leavegroup", user_id="U2")
+
+    assert "You left" in answer and "/joingroup brings you back" in answer
+    assert "Bob Baker" not in await bot.answer("/members")
+    assert "Bob Baker is no longer in the group" in await bot.answer(
+        "/refer", "<@U2|bob> ACME Ltd, 555-1234"
+    )

@@ -43,10 +43,11 @@ async def test_a_mention_runs_the_command_and_answers_ephemerally(
 
 
 async def test_a_mention_with_a_slash_works_too(bot: Harness) -> None:
+    await bot.post(app_mention_event("<@UBOT> /joingroup Plumber", event_id="EvJ"))
     await bot.post(app_mention_event("<@UBOT> /balance", event_id="EvB"))
 
-    (answer,) = bot.slack.calls_to("chat.postEphemeral")
-    assert "Alice" in blocks_text(answer.args["blocks"])
+    (_, answer) = bot.slack.calls_to("chat.postEphemeral")
+    assert "Balance of Alice" in blocks_text(answer.args["blocks"])
 
 
 @pytest.mark.parametrize("words", ["joingroup Plumber", "join Plumber", "/joingroup Plumber"])

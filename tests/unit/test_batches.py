@@ -186,7 +186,7 @@ async def test_commands_of_every_kind_share_a_batch(sqlite_db: Database, tmp_pat
         chat.text("cat", "/thanks @ben 300"),
     )
     assert commits_in_wal(tmp_path / "batches.db") == before + 1
-    assert "Welcome" in answers[0]
+    assert "Your classification is now Plumber" in answers[0]
     assert "Referral #1 to Cat recorded (hot)" in answers[1]
     assert "Currency: EUR" in answers[2]
     assert "Cat's Roofs" in answers[3]

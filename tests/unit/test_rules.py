@@ -50,7 +50,8 @@ def payload_text(message: OutboxMessage) -> str:
 
 _BALANCE = re.compile(
     r"^(?P<label>[^\n:]+): (?P<given>\d+) given / (?P<received>\d+) received \(net [+-]?\d+\)"
-    r" · (?P<credited>.+?) closed business credited · (?P<thanked>.+?) received"
+    r" · (?P<credited>.+?) closed business credited"
+    r" · (?P<thanked>.+?) closed business (?:you|they) received"
     r" · (?P<one_to_ones>\d+) one-to-ones? · (?P<visitors>\d+) visitors?$",
     re.MULTILINE,
 )
@@ -125,7 +126,7 @@ async def test_one_member_per_classification(chat: Chat, text: str) -> None:
 
 async def test_a_member_may_rewrite_their_own_classification(chat: Chat) -> None:
     await setup_group(chat)
-    assert "Welcome" in await chat.text("alice", "/join plumber")
+    assert "classification is now plumber" in await chat.text("alice", "/join plumber")
     assert "Profile updated" in await chat.text("bob", "/profile classification Roofing")
     # the old classification is free again
     assert "Welcome" in await chat.text("dave", "/join roofer")
@@ -356,7 +357,7 @@ async def test_leader_only_commands_refuse_members(chat: Chat, text: str) -> Non
 
 
 async def test_the_first_member_is_the_leader(chat: Chat) -> None:
-    await chat.say("bob", "/balance")
+    await chat.say("bob", "/visitor Jane Roe")  # recording something makes a member
     await chat.say("alice", "/join Plumber")
     roster = await chat.text("alice", "/members")
     assert "Bob (no classification) · leader" in roster
@@ -386,11 +387,11 @@ async def test_naming_a_leader_and_the_last_leader(chat: Chat) -> None:
     posts = await all_rows(chat.core.db, OutboxMessage)
     assert any("Bob is now a leader" in payload_text(p) for p in posts)
     assert "Changed" in await chat.text("bob", "/settings recognition off")
-    assert "Bob is now a member" in await chat.text("alice", "/settings member @bob")
+    assert "Bob is no longer a leader" in await chat.text("alice", "/settings member @bob")
     await refused(chat, "bob", "/settings recognition on", "only the group's leaders")
 
     await chat.say("alice", "/settings leader @carol")
-    assert "Alice is now a member" in await chat.text("carol", "/settings member @alice")
+    assert "Alice is no longer a leader" in await chat.text("carol", "/settings member @alice")
     await refused(chat, "carol", "/settings member @carol", "only leader")
     await refused(chat, "carol", "/settings member <@carol>", "only leader")
     roles = {m.platform_user_id: m.role for m in await all_rows(chat.core.db, Member)}
