@@ -20,7 +20,7 @@ COMMIT: a writer that awaits anything else is rolled back and refused, as a
 batch's unit is. So nobody in the process holds SQLite's write lock while the
 loop runs other tasks, and with ``busy_timeout = 0`` no statement ever waits
 for it on the loop. Readers (`run(write=False)`, `transaction(write=False)`,
-`ping`) have connections of their own that cannot write (``PRAGMA
+`reading`, `ping`) have connections of their own that cannot write (``PRAGMA
 query_only``); in WAL mode a read never waits on a writer.
 """
 
