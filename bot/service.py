@@ -26,7 +26,7 @@ from bot.messages import Audience, Incoming, Reply, to_sender
 from bot.parsing import timezone_name
 from storage import directory, outbox
 from storage.clock import utcnow
-from storage.database import Database, is_disconnect
+from storage.database import Database, is_disconnect, is_read_only
 from storage.directory import delivered
 from storage.tables import Group, Member
 from storage.units import Unit
@@ -150,7 +150,12 @@ class Core:
         # group with another currency parses it again (amounts are read in its currency).
         parsed = self._parse(incoming, self.defaults.currency)
         writes = not isinstance(parsed, actions.READ_ONLY)
-        return await self.db.run(lambda unit: self._work(unit, incoming, parsed), write=writes)
+        try:
+            return await self.db.run(lambda unit: self._work(unit, incoming, parsed), write=writes)
+        except DBAPIError as error:  # a command that only reads found something to write
+            if writes or not is_read_only(error):
+                raise
+        return await self.db.run(lambda unit: self._work(unit, incoming, parsed))
 
     async def _work(
         self, unit: Unit, incoming: Incoming, parsed: Command | grammar.Malformed

@@ -31,8 +31,9 @@ def _upgrade(connection: Any, revision: str) -> None:
 
 
 async def upgrade(db: Database, revision: str = "head") -> None:
-    """Bring the schema up to `revision`; several instances starting at once take turns."""
-    async with db.engine.begin() as conn:
+    """Bring the schema up to `revision`; several instances starting at once take turns
+    (on SQLite, as every writer does: `Database.writing`)."""
+    async with db.writing() as conn:
         if not db.is_sqlite:
             await conn.execute(text("SELECT pg_advisory_xact_lock(7243011)"))
         await conn.run_sync(_upgrade, revision)
