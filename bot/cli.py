@@ -42,8 +42,9 @@ def settings() -> Settings:
     try:
         return Settings()
     except ValidationError as error:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']).upper()}: {e['msg']}" for e in error.errors()
+        problems = "; ".join(  # a setting's own error names it; the Slack ones name theirs
+            f"{'.'.join(str(p) for p in e['loc']).upper()}: {e['msg']}" if e["loc"] else e["msg"]
+            for e in error.errors()
         )
         raise CliError(f"bad configuration: {problems}") from None
 

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.money import is_currency_code
 from bot.parsing import timezone_name
+from bot.slack_config import SLACK_FIELDS, slack_problem
 
 
 class Settings(BaseSettings):
@@ -53,6 +55,18 @@ class Settings(BaseSettings):
     def _upper(cls, value: object) -> object:
         return value.upper() if isinstance(value, str) else value
 
+    @field_validator(*SLACK_FIELDS, mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @model_validator(mode="after")
+    def _slack_complete(self) -> Settings:
+        problem = slack_problem({name: _plain(getattr(self, name)) for name in SLACK_FIELDS})
+        if problem is not None:  # one line that names the settings (no "Value error, ")
+            raise PydanticCustomError("slack_settings", problem)
+        return self
+
     @property
     def slack_configured(self) -> bool:
         return bool(self.slack_bot_token or self.slack_client_id or self.slack_app_token)
@@ -60,3 +74,7 @@ class Settings(BaseSettings):
     @property
     def telegram_configured(self) -> bool:
         return self.telegram_bot_token is not None
+
+
+def _plain(value: SecretStr | str | None) -> str | None:
+    return value.get_secret_value() if isinstance(value, SecretStr) else value

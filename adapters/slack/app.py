@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import secrets
 from collections.abc import Callable
 from typing import Any
 
@@ -241,16 +242,20 @@ def create_app(
     """The bolt app: one bot token, or the OAuth install flow when a client id is set.
 
     Every Web API client it builds (per workspace too) uses `settings.slack_api_url`.
+    Every request over HTTP is verified against the signing secret; Socket Mode needs
+    none (its envelopes come over the app's own WebSocket), and without one an HTTP
+    request could never verify (a random secret nobody knows).
     """
     token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
     secret = settings.slack_signing_secret
+    if secret is None and settings.slack_app_token is None:
+        raise ValueError("SLACK_SIGNING_SECRET is needed in HTTP mode to verify Slack's requests")
     multi = bool(settings.slack_client_id and settings.slack_client_secret)
     app = AsyncApp(
-        signing_secret=secret.get_secret_value() if secret else "",
+        signing_secret=secret.get_secret_value() if secret else secrets.token_hex(32),
         client=AsyncWebClient(token=None if multi else token, base_url=settings.slack_api_url),
         process_before_response=True,
         oauth_settings=oauth.oauth_settings(settings, db) if multi else None,
-        request_verification_enabled=secret is not None,
         ssl_check_enabled=False,
     )
     if multi:
