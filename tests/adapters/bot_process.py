@@ -37,10 +37,13 @@ async def start_bot(tmp_path: Path, env: dict[str, str]) -> asyncio.subprocess.P
     )  # fmt: skip
 
 
-async def healthy(port: int, seconds: float = 30) -> bool:
-    """True once `GET /healthz` on the port answers 200 (False after `seconds`)."""
+async def healthy(port: int, process: asyncio.subprocess.Process, seconds: float = 30) -> bool:
+    """True once `GET /healthz` on the port answers 200; False once the process has ended,
+    or after `seconds`."""
     async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http:
         for _ in range(int(seconds / 0.05)):
+            if process.returncode is not None:
+                return False
             try:
                 if (await http.get("/healthz")).status_code == 200:
                     return True
