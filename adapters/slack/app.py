@@ -26,7 +26,7 @@ from bot.settings import Settings
 from storage.database import Database
 
 JsonDict = dict[str, Any]
-MODALS = {"/refer": views.refer_modal, "/thanks": views.thanks_modal}
+MODALS = {"/refer": views.refer_modal, "/thanks": views.thanks_modal, "/tyfcb": views.thanks_modal}
 HOME_COMMANDS = ("/balance", "/referrals", "/leaderboard")
 NAMELESS_CHANNELS = ("directmessage", "privategroup", "")
 
@@ -57,6 +57,7 @@ class SlackAdapter:
         app.command(re.compile(r"^/"))(self.on_command)
         app.event("app_mention")(self.on_mention)
         app.event("app_home_opened")(self.on_home_opened)
+        app.event("message")(self.on_message)  # every message event is acked, most ignored
         app.action(re.compile(r"^cmd-"))(self.on_button)
         app.action(re.compile(r"^ask-"))(self.on_prompt_button)
         app.view("refer")(self.on_modal)
@@ -132,6 +133,23 @@ class SlackAdapter:
             channel=event["channel"], user=event["user"], **extra,
             **render.message(replies, group_chat(chat)),
         )  # fmt: skip
+
+    async def on_message(
+        self, event: JsonDict, body: JsonDict, client: AsyncWebClient, context: AsyncBoltContext
+    ) -> None:
+        """A member's message in the bot's DM (its Messages tab): a command, the slash left
+        out (`balance`) or not; answered in the DM. Edits, files and bots' posts: ignored."""
+        if event.get("channel_type") != "im" or event.get("subtype") or event.get("bot_id"):
+            return
+        if not event.get("user") or not (event.get("text") or "").strip():
+            return
+        team = body.get("team_id") or event.get("team") or ""
+        chat = await self.chat(client, team, event["channel"], None)
+        line = inc.mention_command(event["text"], context.bot_user_id)
+        incoming = await self.incoming(client, chat, event["user"], None, line, body["event_id"])
+        replies = await self.handle(incoming)
+        extra = {"thread_ts": event["thread_ts"]} if event.get("thread_ts") else {}
+        await client.chat_postMessage(channel=event["channel"], **extra, **render.message(replies))
 
     async def on_home_opened(self, event: JsonDict, body: JsonDict, client: AsyncWebClient) -> None:
         if event.get("tab", "home") != "home":

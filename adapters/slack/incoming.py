@@ -13,7 +13,8 @@ SLACK_NAMES = {"/refstatus": "/status", "/joingroup": "/join"}
 SLACK_NAMES_NOTE = (  # without a slash before "status" and "join": render.escape rewrites those
     "Slack keeps the names status and join for its own commands, so here they are "
     "/refstatus and /joingroup; a mention of the bot takes every command by its own name, "
-    "e.g. @referral-bot status 12 won 4000."
+    "e.g. @referral-bot status 12 won 4000. In a direct message with the bot a command "
+    "works without the slash too, e.g. balance."
 )
 MENTION = re.compile(r"<@([UW][A-Z0-9]{1,30})(?:\|([^>]{0,200}))?>")
 

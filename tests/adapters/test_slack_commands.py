@@ -145,6 +145,7 @@ COMMANDS = [
     ("/refstatus", "1 contacted", "contacted"),  # Slack's name for /status
     ("/onetoone", "<@U2> coffee", "One-to-one with Bob Baker logged"),
     ("/121", "<@U3|carol> lunch", "One-to-one with Carol logged"),
+    ("/tyfcb", "<@U3|carol> 1,200 the kitchen", "Thanks to Carol recorded"),  # /thanks
     ("/visitor", "Jane Roe, Roe Catering", "Visitor Jane Roe (Roe Catering) logged"),
     ("/join", "Accountant", ""),
     ("/joingroup", "Accountant", "Accountant"),  # Slack's name for /join
@@ -184,7 +185,8 @@ async def test_help_names_the_slack_commands_for_status_and_join(bot: Harness) -
     assert (
         "Slack keeps the names status and join for its own commands, so here they are "
         "/refstatus and /joingroup; a mention of the bot takes every command by its own "
-        "name, e.g. @referral-bot status 12 won 4000."
+        "name, e.g. @referral-bot status 12 won 4000. In a direct message with the bot a "
+        "command works without the slash too, e.g. balance."
     ) in answer
     assert "/status" not in answer and "/join " not in answer
 
