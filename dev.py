@@ -16,6 +16,7 @@ import hashlib
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 import tomllib
@@ -50,7 +51,22 @@ def ensure_environment() -> None:
 
 
 def run(*command: str) -> int:
-    return subprocess.run(command, cwd=ROOT).returncode
+    """Run `command` in the project's folder and wait for it. SIGTERM and SIGINT sent to
+    dev.py are passed on to it and dev.py waits for it to stop (`dev.py start` under a
+    process manager stops the bot as `referral-bot` alone would, never leaving it behind)."""
+    child = subprocess.Popen(command, cwd=ROOT)
+
+    def pass_on(signum: int, frame: object) -> None:
+        if child.poll() is None:
+            child.send_signal(signum)
+
+    previous = {sig: signal.signal(sig, pass_on) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        code = child.wait()
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    return 128 - code if code < 0 else code  # killed by a signal: as a shell reports it
 
 
 def test(args: list[str]) -> int:

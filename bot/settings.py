@@ -10,14 +10,15 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
-from pydantic_core import ErrorDetails
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_core import ErrorDetails, PydanticCustomError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from bot.money import is_currency_code
 from bot.parsing import timezone_name
+from bot.slack_config import SLACK_FIELDS, slack_problem
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 DATABASE_FORMS = "use sqlite:///path.db or postgresql://user:pass@host:port/db"
@@ -108,6 +109,18 @@ class Settings(BaseSettings):
         """True when LOG_LEVEL was given (environment or `.env`), not the default."""
         return "log_level" in self.model_fields_set
 
+    @field_validator(*SLACK_FIELDS, mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @model_validator(mode="after")
+    def _slack_complete(self) -> Settings:
+        problem = slack_problem({name: _plain(getattr(self, name)) for name in SLACK_FIELDS})
+        if problem is not None:  # one line that names the settings (no "Value error, ")
+            raise PydanticCustomError("slack_settings", problem)
+        return self
+
     @property
     def slack_configured(self) -> bool:
         return bool(self.slack_bot_token or self.slack_client_id or self.slack_app_token)
@@ -191,3 +204,7 @@ def check_database_file(settings: Settings, *, create: bool) -> None:
         raise ConfigurationError([f"DATABASE_URL: cannot create the SQLite file {where}: "
                                   f"the folder {folder} is not writable; give a path in a "
                                   "folder the bot may write to (sqlite:///path.db)"])  # fmt: skip
+
+
+def _plain(value: SecretStr | str | None) -> str | None:
+    return value.get_secret_value() if isinstance(value, SecretStr) else value

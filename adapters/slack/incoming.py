@@ -13,7 +13,8 @@ SLACK_NAMES = {"/refstatus": "/status", "/joingroup": "/join", "/leavegroup": "/
 SLACK_NAMES_NOTE = (  # without a slash before the names: render.escape rewrites those
     "Slack keeps the names status, join and leave for its own commands, so here they are "
     "/refstatus, /joingroup and /leavegroup; a mention of the bot takes every command by its "
-    "own name, e.g. @referral-bot status 12 won 4000."
+    "own name, e.g. @referral-bot status 12 won 4000. In a direct message with the bot a "
+    "command works without the slash too, e.g. balance."
 )
 MENTION = re.compile(r"<@([UW][A-Z0-9]{1,30})(?:\|([^>]{0,200}))?>")
 

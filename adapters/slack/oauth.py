@@ -27,6 +27,7 @@ BOT_SCOPES = (
     "commands",
     "files:write",
     "groups:read",
+    "im:history",
     "im:write",
     "users:read",
 )

@@ -70,12 +70,14 @@ async def test_healthz_answers_while_another_process_holds_the_write_lock(bot: H
     with held_elsewhere(bot.db):
         refer = asyncio.ensure_future(bot.answer("/refer", "<@U1> Jane Roe, 555-0100, roof",
                                                  user_id="U3"))  # fmt: skip
+        reader = asyncio.ensure_future(bot.answer("/balance", user_id="U1"))
         newcomer = asyncio.ensure_future(bot.answer("/balance", user_id="U2"))
         await healthz_meanwhile(bot)
-        # the writes wait for the lock (a newcomer's /balance joins them: it is a write)
-        assert not refer.done() and not newcomer.done()
+        # the write waits for the lock; reading (a newcomer's too: it records nothing) does not
+        assert not refer.done() and reader.done() and newcomer.done()
     assert "Referral #1 to Alice" in await refer
-    assert "0 given" in await newcomer
+    assert "0 given" in await reader
+    assert "/joingroup" in await newcomer
     assert "1 given" in await bot.answer("/balance", user_id="U3")
 
 
