@@ -58,6 +58,11 @@ class _Answer(Exception):
         self.outcome, self.text = outcome, text
 
 
+class _Joins(Exception):
+    """A reading unit met a newcomer: their member row (and the group's) is written in a
+    write unit, where the rule "the first member leads" holds against concurrent joiners."""
+
+
 class _Redelivered(Exception):
     """Leave the transaction (rolling back what the second run did) with the first answer."""
 
@@ -138,7 +143,10 @@ class Core:
         # group with another currency parses it again (amounts are read in its currency).
         parsed = self._parse(incoming, self.defaults.currency)
         writes = not isinstance(parsed, actions.READ_ONLY)
-        return await self.db.run(lambda unit: self._work(unit, incoming, parsed), write=writes)
+        try:
+            return await self.db.run(lambda unit: self._work(unit, incoming, parsed), write=writes)
+        except _Joins:
+            return await self.db.run(lambda unit: self._work(unit, incoming, parsed))
 
     async def _work(
         self, unit: Unit, incoming: Incoming, parsed: Command | grammar.Malformed
@@ -197,7 +205,7 @@ class Core:
                 unit, chat.platform, workspace, chat.chat_id, user_id, named
             )
             return group, member, None
-        groups = await directory.groups_of_user(unit.session, chat.platform, workspace, user_id)
+        groups = await directory.groups_of_user(unit, chat.platform, workspace, user_id)
         if len(groups) == 1:
             return groups[0], None, None
         if not groups:
@@ -207,10 +215,12 @@ class Core:
                                    "send the command in the group's chat.")  # fmt: skip
 
     async def _create_group(self, unit: Unit, incoming: Incoming, now: datetime) -> Group:
+        if not unit.write:
+            raise _Joins
         chat = incoming.chat
         # The person setting the group up is most likely where the chapter meets.
         zone = timezone_name(incoming.sender.timezone or "") or self.defaults.timezone
-        group, _ = await directory.ensure_group(unit.session, dict(
+        group, _ = await directory.ensure_group(unit, dict(
             platform=chat.platform.value, workspace_id=chat.workspace_id or "",
             chat_id=chat.chat_id, name=(chat.title or chat.chat_id)[:200],
             timezone=zone, currency=self.defaults.currency, created_at=now,
@@ -224,6 +234,8 @@ class Core:
         sender, name = incoming.sender, incoming.sender.name[:200]
         member = member or await directory.find_member(unit, group.id, sender.user_id)
         if member is None:
+            if not unit.write:
+                raise _Joins
             first = await directory.member_count(unit, group.id) == 0
             member = await directory.ensure_member(unit, dict(
                 group_id=group.id, platform_user_id=sender.user_id, username=sender.username,

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import random
 from collections.abc import AsyncIterator
 from typing import Any, TypeVar
 
@@ -44,6 +45,8 @@ MMAP_BYTES = 128 * 1024 * 1024  # reads through the OS page cache without a copy
 IMMEDIATE = "referral_bot_begin_immediate"
 NO_BEGIN = "referral_bot_no_begin"
 PING_SECONDS = 3
+CONFLICT_RETRIES = 5  # runs of a unit after its first, on a serialization failure or deadlock
+CONFLICTS = ("40001", "40P01")
 
 
 def async_url(url: str) -> str:
@@ -121,10 +124,25 @@ class Database:
         """Run `work(unit)` as one unit of work: committed when it returns, rolled back
         when it raises. `write=False` is for work that reads (and at most writes a row on
         its own): no transaction, nothing to wait for. On SQLite a writing unit waits for
-        nothing but the database (`storage.batches`)."""
+        nothing but the database (`storage.batches`). On PostgreSQL a unit that lost a
+        serialization race or a deadlock (`is_conflict`) runs again, afresh, up to
+        `CONFLICT_RETRIES` times: `work` only talks to the database, so running it again
+        is safe."""
         if write and self._batches is not None:
             result: T = await self._batches.run(work)
             return result
+        if self.is_sqlite:
+            return await self._run(work, write)
+        for attempt in range(CONFLICT_RETRIES):
+            try:
+                return await self._run(work, write)
+            except DBAPIError as error:
+                if not is_conflict(error):
+                    raise
+            await asyncio.sleep(random.uniform(0.5, 1.0) * 0.005 * 2**attempt)
+        return await self._run(work, write)
+
+    async def _run(self, work: Work[T], write: bool) -> T:
         async with self._units.connect() as connection:
             await connection.begin()  # SQLAlchemy's view only: no BEGIN is sent
             raw = await connection.get_raw_connection()
@@ -184,6 +202,17 @@ async def _abandon(connection: Any, driver: Driver, error: BaseException) -> Non
         except Exception:
             pass
     await connection.invalidate()
+
+
+def is_conflict(error: BaseException) -> bool:
+    """True for PostgreSQL's serialization failure (40001) or deadlock (40P01): the
+    transaction was rolled back and can run again."""
+    cause: BaseException | None = getattr(error, "orig", None) or error
+    while cause is not None:
+        if getattr(cause, "sqlstate", None) in CONFLICTS:
+            return True
+        cause = cause.__cause__
+    return False
 
 
 def is_disconnect(error: BaseException) -> bool:

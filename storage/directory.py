@@ -69,6 +69,20 @@ _GROUP_AND_MEMBERS = Prepared(
         GROUPS.c.chat_id == bindparam("chat_id"),
     )
 )
+# A PostgreSQL write unit's first statement (`Unit.locks_groups`): the group's row, locked
+# until the unit ends, so that the group's writers take turns. A statement of its own: the
+# lookup after it reads the members as the writer before left them (one statement reads
+# from one snapshot, taken before any wait for the lock). FOR NO KEY UPDATE leaves the
+# foreign-key checks of rows that point at the group free to go on.
+_LOCK_GROUP = Prepared(
+    select(GROUPS.c.id)
+    .where(
+        GROUPS.c.platform == bindparam("platform"),
+        GROUPS.c.workspace_id == bindparam("workspace_id"),
+        GROUPS.c.chat_id == bindparam("chat_id"),
+    )
+    .with_for_update(key_share=True)
+)
 _MEMBER_BY_USER = Prepared(
     select(*MEMBERS.c).where(
         MEMBERS.c.group_id == bindparam("group_id"),
@@ -101,9 +115,12 @@ async def find_group_and_member(
     """The chat's group and the user's membership of it, in one query (the hot path).
 
     `other_id`, a user the command names, is looked up in the same query: `find_member`
-    then has them without one of its own.
+    then has them without one of its own. A PostgreSQL write unit locks the group's row
+    first (`Unit.locks_groups`).
     """
     params = {"platform": platform, "workspace_id": workspace_id, "chat_id": chat_id}
+    if unit.locks_groups:
+        await unit.rows(_LOCK_GROUP, params)
     rows = await unit.rows(
         _GROUP_AND_MEMBERS, {**params, "user_id": user_id, "other_id": other_id or user_id}
     )
@@ -121,27 +138,36 @@ async def find_group_and_member(
 
 
 async def find_group(
-    session: AsyncSession, platform: str, workspace_id: str, chat_id: str
+    session: AsyncSession, platform: str, workspace_id: str, chat_id: str, *, lock: bool = False
 ) -> Group | None:
-    """The group bound to this chat."""
+    """The group bound to this chat (its row locked for the transaction with `lock`)."""
     statement = select(Group).where(
         Group.platform == platform, Group.workspace_id == workspace_id, Group.chat_id == chat_id
     )
+    if lock:
+        statement = statement.with_for_update(key_share=True)
     group: Group | None = (await session.exec(statement)).first()
     return group
 
 
-async def ensure_group(session: AsyncSession, values: dict[str, Any]) -> tuple[Group, bool]:
-    """The group for this chat, created with `values` if new; True when this call created it."""
-    created = await insert_ignore(session, Group, values)
-    group = await find_group(session, values["platform"], values["workspace_id"], values["chat_id"])
+async def ensure_group(unit: Unit, values: dict[str, Any]) -> tuple[Group, bool]:
+    """The group for this chat, created with `values` if new; True when this call created it.
+
+    A concurrent creator waits on the chat's unique key until the first one commits, then
+    finds its group (locked, as `find_group_and_member` does, in a PostgreSQL write unit).
+    """
+    created = await insert_ignore(unit.session, Group, values)
+    group = await find_group(unit.session, values["platform"], values["workspace_id"],
+                             values["chat_id"], lock=unit.locks_groups)  # fmt: skip
     assert group is not None
     return group, created
 
 
 async def groups_of_user(
-    session: AsyncSession, platform: str, workspace_id: str, user_id: str
+    unit: Unit, platform: str, workspace_id: str, user_id: str
 ) -> Sequence[Group]:
+    """The groups the user is a member of (in a private chat: where their command goes),
+    their rows locked in a PostgreSQL write unit."""
     statement = (
         select(Group)
         .join(Member, col(Member.group_id) == Group.id)
@@ -149,7 +175,9 @@ async def groups_of_user(
         .where(Member.platform_user_id == user_id)
         .order_by(col(Group.id))
     )
-    return (await session.exec(statement)).all()
+    if unit.locks_groups:
+        statement = statement.with_for_update(of=Group, key_share=True)
+    return (await unit.session.exec(statement)).all()
 
 
 async def find_member(unit: Unit, group_id: int, user_id: str) -> Member | None:
