@@ -49,40 +49,37 @@ async def insert_ignore(session: AsyncSession, model: type[Any], values: dict[st
     return bool(getattr(result, "rowcount", 0))
 
 
+_IN_CHAT = (
+    GROUPS.c.platform == bindparam("platform"),
+    GROUPS.c.workspace_id == bindparam("workspace_id"),
+    GROUPS.c.chat_id == bindparam("chat_id"),
+)
+_THE_USERS = and_(
+    MEMBERS.c.group_id == GROUPS.c.id,
+    or_(
+        MEMBERS.c.platform_user_id == bindparam("user_id"),
+        MEMBERS.c.platform_user_id == bindparam("other_id"),
+    ),
+)
 _GROUP_AND_MEMBERS = Prepared(
     select(*GROUPS.c, *MEMBERS.c)
-    .select_from(
-        GROUPS.outerjoin(
-            MEMBERS,
-            and_(
-                MEMBERS.c.group_id == GROUPS.c.id,
-                or_(
-                    MEMBERS.c.platform_user_id == bindparam("user_id"),
-                    MEMBERS.c.platform_user_id == bindparam("other_id"),
-                ),
-            ),
-        )
-    )
-    .where(
-        GROUPS.c.platform == bindparam("platform"),
-        GROUPS.c.workspace_id == bindparam("workspace_id"),
-        GROUPS.c.chat_id == bindparam("chat_id"),
-    )
+    .select_from(GROUPS.outerjoin(MEMBERS, _THE_USERS))
+    .where(*_IN_CHAT)
 )
-# A PostgreSQL write unit's first statement (`Unit.locks_groups`): the group's row, locked
-# until the unit ends, so that the group's writers take turns. A statement of its own: the
-# lookup after it reads the members as the writer before left them (one statement reads
-# from one snapshot, taken before any wait for the lock). FOR NO KEY UPDATE leaves the
-# foreign-key checks of rows that point at the group free to go on.
-_LOCK_GROUP = Prepared(
-    select(GROUPS.c.id)
-    .where(
-        GROUPS.c.platform == bindparam("platform"),
-        GROUPS.c.workspace_id == bindparam("workspace_id"),
-        GROUPS.c.chat_id == bindparam("chat_id"),
-    )
-    .with_for_update(key_share=True)
+# A PostgreSQL write unit's lookup (`Unit.locks_groups`) locks the group's row, and the
+# members' rows it returns, until the unit ends: one group's writers take turns. The
+# members' rows are locked too because a locked row is returned as the writer before
+# left it (READ COMMITTED reads a row it had to wait for again), while the rest of a
+# statement reads from the snapshot taken before the wait; hence the inner join (an
+# outer join's optional side cannot be locked). FOR NO KEY UPDATE leaves the foreign-key
+# checks of new rows that point at them free to go on.
+_LOCKED_GROUP_AND_MEMBERS = Prepared(
+    select(*GROUPS.c, *MEMBERS.c)
+    .select_from(GROUPS.join(MEMBERS, _THE_USERS))
+    .where(*_IN_CHAT)
+    .with_for_update(of=[GROUPS, MEMBERS], key_share=True)
 )
+_LOCKED_GROUP = Prepared(select(*GROUPS.c).where(*_IN_CHAT).with_for_update(key_share=True))
 _MEMBER_BY_USER = Prepared(
     select(*MEMBERS.c).where(
         MEMBERS.c.group_id == bindparam("group_id"),
@@ -115,15 +112,16 @@ async def find_group_and_member(
     """The chat's group and the user's membership of it, in one query (the hot path).
 
     `other_id`, a user the command names, is looked up in the same query: `find_member`
-    then has them without one of its own. A PostgreSQL write unit locks the group's row
-    first (`Unit.locks_groups`).
+    then has them without one of its own. A PostgreSQL write unit locks the rows it
+    finds (`Unit.locks_groups`).
     """
     params = {"platform": platform, "workspace_id": workspace_id, "chat_id": chat_id}
-    if unit.locks_groups:
-        await unit.rows(_LOCK_GROUP, params)
-    rows = await unit.rows(
-        _GROUP_AND_MEMBERS, {**params, "user_id": user_id, "other_id": other_id or user_id}
-    )
+    users = {"user_id": user_id, "other_id": other_id or user_id}
+    if not unit.locks_groups:
+        rows = await unit.rows(_GROUP_AND_MEMBERS, {**params, **users})
+    elif not (rows := await unit.rows(_LOCKED_GROUP_AND_MEMBERS, {**params, **users})):
+        nobody = (None,) * len(MEMBER_COLUMNS)  # neither is a member (yet): the group alone
+        rows = [(*row, *nobody) for row in await unit.rows(_LOCKED_GROUP, params)]
     if not rows:
         return None, None
     width = len(GROUP_COLUMNS)
