@@ -55,8 +55,8 @@ class Recorder:
 
 
 def incoming(chat: str, who: str, words: str) -> Incoming:
-    return Incoming(ChatRef(Platform.CONSOLE, chat, title=chat),
-                    Sender(who, who.capitalize(), username=who), words, uuid.uuid4().hex)  # fmt: skip
+    sender = Sender(who, who.capitalize(), username=who)
+    return Incoming(ChatRef(Platform.CONSOLE, chat, title=chat), sender, words, uuid.uuid4().hex)
 
 
 async def fresh(url: str) -> Database:
@@ -69,7 +69,7 @@ async def fresh(url: str) -> Database:
     return db
 
 
-async def measure(url: str, busy: int, interval: float, timeout: float) -> dict[str, float]:
+async def measure(url: str, busy: int, interval: float, limit: float) -> dict[str, float]:
     db = await fresh(url)
     try:
         core = Core(db, GroupDefaults())
@@ -84,11 +84,11 @@ async def measure(url: str, busy: int, interval: float, timeout: float) -> dict[
         stop = asyncio.Event()
         running = asyncio.create_task(deliverer.run(stop))
         try:
-            await asyncio.wait_for(transport.first.wait(), timeout)
+            await asyncio.wait_for(transport.first.wait(), limit)
             await core.handle(incoming("quiet", "alice", "/refer @bob Jane Roe, 555-0100, roof"))
             answered = time.perf_counter()
             deliverer.wake()  # as the Slack adapter does once a command is recorded
-            await asyncio.wait_for(transport.arrived.wait(), timeout)
+            await asyncio.wait_for(transport.arrived.wait(), limit)
             async with db.transaction() as session:
                 waiting = await outbox.pending_count(session)
         finally:

@@ -8,7 +8,8 @@ Made to weigh the group lock of PostgreSQL's write units (`Unit.locks_groups`):
 lock's own statement is the cost), `--groups 5` puts 10 writers on each group (they
 take turns). Drops and recreates the database's public schema: never point it at a
 database that tests or a bot are using. Every round is a fresh ledger; it prints each
-round and the median, and checks each group's numbers run 1..n. It measures, it never
+round and the median (with this process's CPU time per /refer, steadier than the rate
+on a shared machine), and checks each group's numbers run 1..n. It measures, it never
 asserts; it is not part of the test suite.
 """
 
@@ -68,9 +69,9 @@ async def one_round(url: str, groups: int, writers: int, per_writer: int) -> dic
                 latencies.append((time.perf_counter() - started) * 1000)
                 failures += not any("recorded" in r.text for r in replies)
 
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         await asyncio.gather(*(worker(w) for w in range(writers)))
-        wall = time.perf_counter() - started
+        wall, cpu = time.perf_counter() - started, time.process_time() - cpu
         async with db.transaction() as session:
             rows = await session.exec(
                 select(Referral.group_id, func.count(), func.max(Referral.number)).group_by(
@@ -83,6 +84,7 @@ async def one_round(url: str, groups: int, writers: int, per_writer: int) -> dic
             "req_s": writers * per_writer / wall,
             "p50_ms": latencies[len(latencies) // 2],
             "p99_ms": latencies[int(len(latencies) * 0.99)],
+            "client_cpu_ms": cpu * 1000 / (writers * per_writer),  # this process, per /refer
             "failures": failures,
             "numbered": float(numbered),
         }
@@ -102,11 +104,11 @@ async def main() -> None:
     for i in range(args.rounds):
         result = await one_round(args.postgres, args.groups, args.writers, args.per_writer)
         results.append(result)
-        print(f"round {i + 1}: " + ", ".join(f"{k} {v:.1f}" for k, v in result.items()))
+        print(f"round {i + 1}: " + ", ".join(f"{k} {v:.2f}" for k, v in result.items()))
     print(
         f"median of {args.rounds}: {args.writers * args.per_writer} /refer, {args.writers} writers,"
         f" {args.groups} groups: "
-        + ", ".join(f"{k} {statistics.median(r[k] for r in results):.1f}" for k in results[0])
+        + ", ".join(f"{k} {statistics.median(r[k] for r in results):.2f}" for k in results[0])
     )
 
 

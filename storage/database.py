@@ -108,8 +108,9 @@ class Database:
         )
         self._sessions = async_sessionmaker(writer, class_=AsyncSession, expire_on_commit=False)
         # Readers run each statement on its own (no BEGIN/COMMIT: round trips on PostgreSQL,
-        # two more statements on SQLite): they read, and their rare writes (a newcomer's
-        # member row) are single upserts.
+        # two more statements on SQLite): they read, and their rare writes (a member's new
+        # display name, someone mentioned for the first time) are single rows on their own
+        # (a newcomer who sends a reading command is made a member in a writing unit).
         reader = self.engine.execution_options(
             **({NO_BEGIN: True} if self.is_sqlite else {"isolation_level": "AUTOCOMMIT"})
         )
