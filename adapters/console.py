@@ -78,7 +78,7 @@ class ConsoleChat:
         replies = await self.core.handle(incoming)
         for reply in replies:
             print(render(reply), file=self.out, flush=True)
-        for _ in range(100):  # bounded: each round settles a batch of up to 50
+        for _ in range(100):  # bounded: each round settles a message for each chat
             if not await self.deliverer.run_once():
                 break
         return replies

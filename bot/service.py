@@ -223,7 +223,7 @@ class Core:
                 unit, chat.platform, workspace, chat.chat_id, user_id, named
             )
             return group, member, None
-        groups = await directory.groups_of_user(unit.session, chat.platform, workspace, user_id)
+        groups = await directory.groups_of_user(unit, chat.platform, workspace, user_id)
         if len(groups) == 1:
             return groups[0], None, None
         if not groups:
@@ -236,7 +236,7 @@ class Core:
         chat = incoming.chat
         # The person setting the group up is most likely where the chapter meets.
         zone = timezone_name(incoming.sender.timezone or "") or self.defaults.timezone
-        group, _ = await directory.ensure_group(unit.session, dict(
+        group, _ = await directory.ensure_group(unit, dict(
             platform=chat.platform.value, workspace_id=chat.workspace_id or "",
             chat_id=chat.chat_id, name=(chat.title or chat.chat_id)[:200],
             timezone=zone, currency=self.defaults.currency, created_at=now,

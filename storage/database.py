@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import random
 import sqlite3
 from collections.abc import AsyncIterator, Iterator
 from typing import Any, TypeVar
@@ -54,6 +55,8 @@ BUSY_TIMEOUT_MS = int(sqlite_inline.BUSY_WAIT_SECONDS * 1000)  # off the loop (e
 MMAP_BYTES = 128 * 1024 * 1024  # reads through the OS page cache without a copy (as Rails 8)
 NO_BEGIN = "referral_bot_no_begin"
 PING_SECONDS = 3
+CONFLICT_RETRIES = 5  # runs of a unit after its first, on a serialization failure or deadlock
+CONFLICTS = ("40001", "40P01")
 
 
 def async_url(url: str) -> str:
@@ -153,10 +156,25 @@ class Database:
         """Run `work(unit)` as one unit of work: committed when it returns, rolled back
         when it raises. `write=False` is for work that only reads: no transaction, nothing
         to wait for (on SQLite a write there fails). On SQLite a writing unit waits for
-        nothing but the database (`storage.batches`)."""
+        nothing but the database (`storage.batches`). On PostgreSQL a unit that lost a
+        serialization race or a deadlock (`is_conflict`) runs again, afresh, up to
+        `CONFLICT_RETRIES` times: `work` only talks to the database, so running it again
+        is safe."""
         if write and self._batches is not None:
             result: T = await self._batches.run(work)
             return result
+        if self.is_sqlite:
+            return await self._run(work, write)
+        for attempt in range(CONFLICT_RETRIES):
+            try:
+                return await self._run(work, write)
+            except DBAPIError as error:
+                if not is_conflict(error):
+                    raise
+            await asyncio.sleep(random.uniform(0.5, 1.0) * 0.005 * 2**attempt)
+        return await self._run(work, write)
+
+    async def _run(self, work: Work[T], write: bool) -> T:
         async with (self._units if write else self._read_units).connect() as connection:
             await connection.begin()  # SQLAlchemy's view only: no BEGIN is sent
             raw = await connection.get_raw_connection()
@@ -267,6 +285,17 @@ def is_read_only(error: BaseException) -> bool:
     orig = getattr(error, "orig", None)
     code = getattr(orig, "sqlite_errorcode", 0) if isinstance(orig, sqlite3.Error) else 0
     return code & 0xFF == sqlite3.SQLITE_READONLY
+
+
+def is_conflict(error: BaseException) -> bool:
+    """True for PostgreSQL's serialization failure (40001) or deadlock (40P01): the
+    transaction was rolled back and can run again."""
+    cause: BaseException | None = getattr(error, "orig", None) or error
+    while cause is not None:
+        if getattr(cause, "sqlstate", None) in CONFLICTS:
+            return True
+        cause = cause.__cause__
+    return False
 
 
 def is_disconnect(error: BaseException) -> bool:
