@@ -524,6 +524,7 @@ SETTINGS_MISTAKES = {
     "milestones": "/settings milestones abc",
     "leader": "/settings leader bob",
     "member": "/settings member",
+    "remove": "/settings remove bob",
 }
 
 
@@ -535,7 +536,7 @@ def test_every_settings_form_has_a_mistake_in_the_table_and_a_working_example() 
         assert form.usage.startswith(f"/settings {form.word}")
         assert form.example.startswith(f"/settings {form.word} ")
         command = grammar.parse(form.example, "USD")  # the example is a good command
-        assert isinstance(command, c.ChangeSetting | c.SetRole), form.example
+        assert isinstance(command, c.ChangeSetting | c.SetRole | c.RemoveMember), form.example
 
 
 @pytest.mark.parametrize(("word", "text"), SETTINGS_MISTAKES.items())
