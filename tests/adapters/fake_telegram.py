@@ -45,9 +45,9 @@ JSON_FIELDS = frozenset(
      "link_preview_options", "caption_entities"}
 )  # fmt: skip
 # The tags Telegram's HTML parse mode accepts, and the attributes each may carry.
-_PLAIN_TAGS = ["b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "code", "tg-spoiler", "pre"]
+_PLAIN_TAGS = ("b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "code", "pre")
 HTML_TAGS: dict[str, frozenset[str]] = {
-    **{tag: frozenset() for tag in _PLAIN_TAGS},
+    **{tag: frozenset() for tag in (*_PLAIN_TAGS, "tg-spoiler")},
     "a": frozenset({"href"}),
     "span": frozenset({"class"}),
     "blockquote": frozenset({"expandable"}),
