@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bot.serve import serve
+from app.serve import serve
 from tests.adapters.fake_slack import FakeSlack
 from tests.adapters.slack_harness import MARKS, TOKEN, slack, slack_settings  # noqa: F401
 from tests.adapters.slack_requests import SIGNING_SECRET, slash_command
@@ -61,7 +61,7 @@ async def test_sigterm_stops_cleanly_after_delivering(slack: FakeSlack, tmp_path
         "LOG_LEVEL": "WARNING",
     }  # fmt: skip
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", cwd=tmp_path, env=env,
+        sys.executable, "-m", "app", cwd=tmp_path, env=env,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
     try:

@@ -21,7 +21,7 @@ def run(tmp_path: Path, *args: str, env: dict[str, str] | None = None,
     environment.pop("LOG_LEVEL", None)
     environment.update(env or {})
     return subprocess.run(
-        [sys.executable, "-m", "bot", *args], cwd=tmp_path, env=environment, input=stdin,
+        [sys.executable, "-m", "app", *args], cwd=tmp_path, env=environment, input=stdin,
         capture_output=True, text=True, timeout=120,
     )  # fmt: skip
 
@@ -111,7 +111,7 @@ def test_sigterm_stops_the_console_cleanly(tmp_path: Path) -> None:
     environment = {**os.environ, "PYTHONPATH": str(ROOT),
                    "DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}"}  # fmt: skip
     process = subprocess.Popen(
-        [sys.executable, "-m", "bot", "chat", "--as", "Alice"], cwd=tmp_path, env=environment,
+        [sys.executable, "-m", "app", "chat", "--as", "Alice"], cwd=tmp_path, env=environment,
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     assert process.stdin is not None and process.stdout is not None

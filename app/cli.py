@@ -18,8 +18,8 @@ from typing import Annotated, Any, TypeVar
 import typer
 from pydantic import ValidationError
 
+from app.wiring import Runtime, build, console_deliverer
 from bot import logs
-from bot.app import Runtime, build
 from bot.settings import Settings
 from bot.texts import plural
 
@@ -72,7 +72,7 @@ def start(ctx: typer.Context) -> None:
         return
     config = settings()
     if config.slack_configured or config.telegram_configured:
-        from bot.serve import serve
+        from app.serve import serve
 
         logs.configure(config.log_level)
         asyncio.run(serve(config))
@@ -90,7 +90,9 @@ def chat(
     from adapters.console import ConsoleChat, interactive
 
     async def work(runtime: Runtime) -> None:
-        console = ConsoleChat(runtime.core, group, sys.stdout)
+        console = ConsoleChat(
+            runtime.core, group, sys.stdout, console_deliverer(runtime, sys.stdout)
+        )
         if message is not None:
             await console.send(name, message)
         else:

@@ -1,7 +1,8 @@
-"""`referral-bot` with a platform configured: the HTTP server, Slack, and the outbox loop.
+"""`referral-bot` with a platform configured: the HTTP server, the platforms, the outbox loop.
 
-One asyncio loop runs uvicorn (the ASGI app: `/healthz`, `/slack/events`),
-Slack Socket Mode when `SLACK_APP_TOKEN` is set, and the `Deliverer`. On
+One asyncio loop runs uvicorn (the ASGI app: `/healthz` and each platform's routes, e.g.
+`/slack/events`), what each platform runs besides (Slack Socket Mode when
+`SLACK_APP_TOKEN` is set), and the `Deliverer`. On
 SIGTERM or SIGINT the server stops taking requests and finishes those in
 flight, Socket Mode disconnects, and the outbox finishes the sends under way.
 """
@@ -14,13 +15,12 @@ import gc
 import logging
 import signal
 from collections.abc import Callable
-from typing import Any
 
 import uvicorn
 
 from adapters.http import create_http_app
-from bot.app import Runtime, build
-from bot.delivery import Deliverer, Transport
+from adapters.platform import PlatformAdapter
+from app.wiring import Runtime, add_platforms, build
 from bot.settings import Settings
 
 log = logging.getLogger("referral_bot.serve")
@@ -65,38 +65,25 @@ async def _run(
     settings = runtime.settings
     if settings.telegram_configured:
         log.warning("TELEGRAM_BOT_TOKEN is set, but this version has no Telegram adapter yet")
-    transports: list[Transport] = []
-    slack_app: Any = None
-    socket_mode: Any = None
-    if settings.slack_configured:
-        from adapters.slack.transport import create_transport
-
-        transports.append(create_transport(settings, runtime.db))
-    deliverer = Deliverer(runtime.db, transports)
-    if settings.slack_configured:
-        from adapters.slack.app import create_app
-
-        slack_app = create_app(settings, runtime.db, runtime.core, on_recorded=deliverer.wake)
-        if settings.slack_app_token is not None:
-            from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
-
-            socket_mode = AsyncSocketModeHandler(
-                slack_app, settings.slack_app_token.get_secret_value()
-            )
-    http_app = create_http_app(runtime.db, None if socket_mode else slack_app)
+    add_platforms(runtime)
+    assert runtime.deliverer is not None
+    routes = [route for platform in runtime.platforms for route in platform.routes]
     config = uvicorn.Config(
-        http_app, host=settings.host, port=settings.port, lifespan="off", log_config=None,
-        access_log=False, timeout_graceful_shutdown=GRACEFUL_SECONDS,
+        create_http_app(runtime.db, routes), host=settings.host, port=settings.port,
+        lifespan="off", log_config=None, access_log=False,
+        timeout_graceful_shutdown=GRACEFUL_SECONDS,
     )  # fmt: skip
     server = uvicorn.Server(config)
     freeze_startup_objects()
-    delivering = asyncio.create_task(deliverer.run(stop))
+    delivering = asyncio.create_task(runtime.deliverer.run(stop))
     housekeeping = asyncio.create_task(_forget_old_deliveries(runtime, stop))
     serving = asyncio.create_task(server.serve())
+    started: list[PlatformAdapter] = []
     try:
-        if socket_mode is not None:
-            await socket_mode.connect_async()
-            log.info("slack socket mode connected")
+        for platform in runtime.platforms:
+            await platform.start()
+            started.append(platform)
+            log.info("%s started", platform.name)
         while not server.started and not serving.done():  # noqa: ASYNC110 (no hook in uvicorn)
             await asyncio.sleep(0.01)
         if on_ready is not None and server.started:
@@ -107,8 +94,8 @@ async def _run(
     finally:
         log.info("stopping: finishing requests in flight and the outbox batch under way")
         server.should_exit = True
-        if socket_mode is not None:
-            await socket_mode.close_async()
+        for platform in reversed(started):
+            await platform.stop()
         await asyncio.gather(serving, return_exceptions=True)
         stop.set()
         await asyncio.gather(delivering, housekeeping)
