@@ -63,8 +63,6 @@ async def _run(
     runtime: Runtime, stop: asyncio.Event, on_ready: Callable[[int], None] | None
 ) -> None:
     settings = runtime.settings
-    if settings.telegram_configured:
-        log.warning("TELEGRAM_BOT_TOKEN is set, but this version has no Telegram adapter yet")
     add_platforms(runtime)
     assert runtime.deliverer is not None
     routes = [route for platform in runtime.platforms for route in platform.routes]
@@ -75,15 +73,16 @@ async def _run(
     )  # fmt: skip
     server = uvicorn.Server(config)
     freeze_startup_objects()
-    delivering = asyncio.create_task(runtime.deliverer.run(stop))
-    housekeeping = asyncio.create_task(_forget_old_deliveries(runtime, stop))
-    serving = asyncio.create_task(server.serve())
     started: list[PlatformAdapter] = []
+    serving = asyncio.create_task(server.serve())
+    delivering = housekeeping = None
     try:
         for platform in runtime.platforms:
             await platform.start()
             started.append(platform)
             log.info("%s started", platform.name)
+        delivering = asyncio.create_task(runtime.deliverer.run(stop))
+        housekeeping = asyncio.create_task(_forget_old_deliveries(runtime, stop))
         while not server.started and not serving.done():  # noqa: ASYNC110 (no hook in uvicorn)
             await asyncio.sleep(0.01)
         if on_ready is not None and server.started:
@@ -94,11 +93,11 @@ async def _run(
     finally:
         log.info("stopping: finishing requests in flight and the outbox batch under way")
         server.should_exit = True
+        await asyncio.gather(serving, return_exceptions=True)  # requests in flight finish
         for platform in reversed(started):
             await platform.stop()
-        await asyncio.gather(serving, return_exceptions=True)
         stop.set()
-        await asyncio.gather(delivering, housekeeping)
+        await asyncio.gather(*(task for task in (delivering, housekeeping) if task is not None))
 
 
 async def _forget_old_deliveries(runtime: Runtime, stop: asyncio.Event) -> None:

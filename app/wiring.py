@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TextIO
@@ -25,8 +26,19 @@ def _slack(
     return SlackPlatform(settings, db, core, wake)
 
 
+def _telegram(
+    settings: Settings, db: Database, core: Core, wake: Callable[[], None]
+) -> PlatformAdapter:
+    # python-telegram-bot's time periods as timedelta: its v22.2 opt-in, the default in v23.
+    os.environ.setdefault("PTB_TIMEDELTA", "true")
+    from adapters.telegram.app import TelegramPlatform
+
+    return TelegramPlatform(settings, db, core, wake)
+
+
 PLATFORMS: tuple[tuple[Callable[[Settings], bool], PlatformFactory], ...] = (
     (lambda settings: settings.slack_configured, _slack),
+    (lambda settings: settings.telegram_configured, _telegram),
 )
 
 

@@ -74,8 +74,9 @@ def split(lines: Iterable[str], limit: int = MAX_TEXT) -> list[str]:
 
 
 def callback_data(button: Button) -> str | None:
-    """What a button sends back: its command, when it fits Telegram's 64 bytes."""
-    data = button.command
+    """What a button sends back, when it fits Telegram's 64 bytes: its command, or for a
+    button that asks for a value first `?<what it asks>:<command>`."""
+    data = f"?{button.prompt}:{button.command}" if button.prompt else button.command
     return data if 1 <= len(data.encode()) <= MAX_CALLBACK_DATA else None
 
 

@@ -157,6 +157,8 @@ class FakeTelegram:
     chat_members: dict[tuple[int, int], JsonDict] = field(default_factory=dict, init=False)
     blocked: set[int] = field(default_factory=set, init=False)
     messages: dict[tuple[int, int], JsonDict] = field(default_factory=dict, init=False)
+    deleted: list[tuple[int, int]] = field(default_factory=list, init=False)
+    cannot_delete: set[int] = field(default_factory=set, init=False)
 
     def __post_init__(self) -> None:
         self._failures: dict[str, list[_Failure]] = {}
@@ -396,6 +398,13 @@ class FakeTelegram:
         message["reply_markup"] = args.get("reply_markup") or {"inline_keyboard": []}
         return message
 
+    def _m_deleteMessage(self, args: JsonDict) -> bool:
+        key = (_int(args.get("chat_id")), _int(args.get("message_id")))
+        if key[0] in self.cannot_delete:
+            raise BadRequest("Bad Request: message can't be deleted")
+        self.deleted.append(key)
+        return True
+
     def _m_answerCallbackQuery(self, args: JsonDict) -> bool:
         if not args.get("callback_query_id"):
             raise BadRequest("Bad Request: query is too old and response timeout expired")
@@ -457,7 +466,7 @@ class FakeTelegram:
             "chat": {"id": chat_id, "type": chat_type, **({} if chat_id > 0 else {"title": "g"})},
             **content,
         }  # fmt: skip
-        if args.get("reply_markup"):
+        if (args.get("reply_markup") or {}).get("inline_keyboard"):  # the only kind echoed
             message["reply_markup"] = args["reply_markup"]
         if args.get("message_thread_id"):
             message["message_thread_id"] = _int(args["message_thread_id"])
