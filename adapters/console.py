@@ -1,6 +1,6 @@
 """The console adapter: a group chat in a terminal, one person at a time.
 
-`referral-bot chat --as alice "/balance"` runs one command and prints the
+`referral-bot chat --as alice '/balance'` runs one command and prints the
 answer and what the bot sends to others; without a message it is an
 interactive session (with history on a terminal). `:as NAME` switches who is
 typing; `:quit` (or Ctrl-D) leaves.
@@ -77,7 +77,7 @@ class ConsoleChat:
         replies = await self.core.handle(incoming)
         for reply in replies:
             print(render(reply), file=self.out, flush=True)
-        for _ in range(100):  # bounded: each round settles a batch of up to 50
+        for _ in range(100):  # bounded: each round settles a message for each chat
             if not await self.deliverer.run_once():
                 break
         return replies

@@ -1,14 +1,14 @@
 """The command line: `referral-bot [chat|export|import|db upgrade]`.
 
-Errors go to stderr as one line, with a non-zero exit status and no traceback.
+Errors go to stderr as one line each, with a non-zero exit status and no traceback.
 """
 
 from __future__ import annotations
 
 import asyncio
 import getpass
+import io
 import json
-import os
 import sys
 from collections.abc import Awaitable, Callable
 from enum import StrEnum
@@ -16,12 +16,19 @@ from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
-from pydantic import ValidationError
 
 from app.wiring import Runtime, build, console_deliverer
 from bot import logs
-from bot.settings import Settings
+from bot.settings import (
+    ConfigurationError,
+    Settings,
+    check_database_file,
+    load_settings,
+    shown_url,
+    sqlite_file,
+)
 from bot.texts import plural
+from storage.database import Database
 
 T = TypeVar("T")
 app = typer.Typer(
@@ -39,21 +46,55 @@ class CliError(Exception):
 
 
 def settings() -> Settings:
+    """The settings, read once per command (the environment and `.env`)."""
     try:
-        return Settings()
-    except ValidationError as error:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']).upper()}: {e['msg']}" for e in error.errors()
-        )
-        raise CliError(f"bad configuration: {problems}") from None
+        return load_settings()
+    except ConfigurationError as error:
+        raise CliError(str(error)) from None
+
+
+def _open_check(config: Settings, *, create: bool) -> None:
+    """Before anything runs: DATABASE_URL names a database that can be opened (and, for a
+    command that only reads, one that exists: a read never creates a database)."""
+    try:
+        check_database_file(config, create=create)
+    except ConfigurationError as error:
+        raise CliError(str(error)) from None
+
+    async def connect() -> None:
+        db = Database(config.database_url)
+        try:
+            async with db.engine.connect():
+                pass
+        except Exception as error:
+            raise CliError(_unopenable(config, error)) from None
+        finally:
+            await db.dispose()
+
+    asyncio.run(connect())
+
+
+def _unopenable(config: Settings, error: Exception) -> str:
+    reason = _reason(error)
+    path = sqlite_file(config.database_url)
+    if path is not None:
+        return (f"DATABASE_URL: cannot open the SQLite file {path.absolute()} ({reason}); "
+                "check that it and its folder may be read and written")  # fmt: skip
+    return (f"DATABASE_URL: cannot connect to {shown_url(config.database_url)} ({reason}); "
+            "check that PostgreSQL runs there and that the user, password and database "
+            "are right")  # fmt: skip
 
 
 def _with_runtime(
-    work: Callable[[Runtime], Awaitable[T]], *, quiet: bool = False, migrate: bool = True
+    config: Settings,
+    work: Callable[[Runtime], Awaitable[T]],
+    *,
+    quiet: bool = False,
+    migrate: bool = True,
+    create: bool = True,
 ) -> T:
-    config = settings()
-    explicit = "LOG_LEVEL" in os.environ
-    logs.configure(config.log_level if explicit or not quiet else "WARNING")
+    _open_check(config, create=create)
+    logs.configure(config.log_level if config.log_level_set or not quiet else "WARNING")
 
     async def main() -> T:
         runtime = await build(config, migrate=migrate)
@@ -74,10 +115,11 @@ def start(ctx: typer.Context) -> None:
     if config.slack_configured or config.telegram_configured:
         from app.serve import serve
 
+        _open_check(config, create=True)
         logs.configure(config.log_level)
         asyncio.run(serve(config))
         return
-    chat(name=getpass.getuser(), group="chapter", message=None)
+    _chat(config, getpass.getuser(), "chapter", None)
 
 
 @app.command()
@@ -87,6 +129,10 @@ def chat(
     message: Annotated[str | None, typer.Argument(help="One command to run.")] = None,
 ) -> None:
     """The console chat: one command with MESSAGE, else an interactive session."""
+    _chat(settings(), name, group, message)
+
+
+def _chat(config: Settings, name: str, group: str, message: str | None) -> None:
     from adapters.console import ConsoleChat, interactive
 
     async def work(runtime: Runtime) -> None:
@@ -98,7 +144,7 @@ def chat(
         else:
             await interactive(console, name, asyncio.Event())
 
-    _with_runtime(work, quiet=True)
+    _with_runtime(config, work, quiet=True)
 
 
 class Format(StrEnum):
@@ -116,12 +162,45 @@ def export(
     """Print the ledger as JSON (format version 1) or one CSV table."""
     from storage import transfer
 
-    async def work(runtime: Runtime) -> None:
-        group_id = None if group is None else await _one_group(runtime, group)
-        writer = transfer.write_csv if fmt is Format.csv else transfer.write_json
-        await writer(runtime.db, sys.stdout, group_id)
+    config = settings()
 
-    _with_runtime(work, quiet=True)
+    async def work(runtime: Runtime) -> None:
+        await _require_schema(runtime)
+        group_id = None if group is None else await _one_group(runtime, group)
+        if fmt is Format.csv:
+            if isinstance(sys.stdout, io.TextIOWrapper):  # UTF-8 whatever the locale
+                sys.stdout.reconfigure(encoding="utf-8", newline="")
+            await transfer.write_csv(runtime.db, sys.stdout, group_id)
+        else:
+            await transfer.write_json(runtime.db, sys.stdout, group_id)
+
+    _with_runtime(config, work, quiet=True, migrate=False, create=False)
+
+
+async def _require_schema(runtime: Runtime) -> None:
+    """Refuse to read a database that is not at this version's schema (a read migrates
+    nothing): say what to run."""
+    from storage.migrate import current_revision, head_revision, is_known
+
+    current, head = await current_revision(runtime.db), head_revision()
+    if current == head:
+        return
+    path = sqlite_file(runtime.settings.database_url)
+    where = str(path.absolute()) if path else shown_url(runtime.settings.database_url)
+    if current is None:
+        raise CliError(
+            f"the database at {where} has no tables yet: run 'referral-bot db upgrade' to "
+            "set it up, or point DATABASE_URL at the bot's database"
+        )
+    if is_known(current):
+        raise CliError(
+            f"the database at {where} is at revision {current}, older than this version's "
+            f"{head}: run 'referral-bot db upgrade' first"
+        )
+    raise CliError(
+        f"the database at {where} is at revision {current}, which this version of "
+        "referral-bot does not know (a newer version set it up): use that one"
+    )
 
 
 async def _one_group(runtime: Runtime, ref: str) -> int:
@@ -151,7 +230,7 @@ def import_(file: Annotated[Path, typer.Argument(help="A JSON export.")]) -> Non
     async def work(runtime: Runtime) -> dict[str, int]:
         return await transfer.import_document(runtime.db, document)
 
-    counts = _with_runtime(work, quiet=True)
+    counts = _with_runtime(settings(), work, quiet=True)
     print("imported " + ", ".join(_counted(n, k) for k, n in counts.items()), file=sys.stderr)
 
 
@@ -181,7 +260,7 @@ def db_upgrade() -> None:
         await upgrade(runtime.db)
         return before, await current_revision(runtime.db)
 
-    before, after = _with_runtime(work, quiet=True, migrate=False)
+    before, after = _with_runtime(settings(), work, quiet=True, migrate=False)
     if before == after:
         print(f"the database is up to date (revision {after})", file=sys.stderr)
     else:
@@ -194,7 +273,8 @@ def main() -> None:
     try:
         app()
     except CliError as error:
-        print(f"referral-bot: {error}", file=sys.stderr)
+        for line in str(error).splitlines():
+            print(f"referral-bot: {line}", file=sys.stderr)
         sys.exit(2)
     except Exception as error:  # a last resort: one line, no traceback
         from storage import transfer
@@ -211,8 +291,20 @@ def _one_line(error: Exception) -> str:
     from sqlalchemy.exc import DBAPIError
 
     if isinstance(error, DBAPIError):
-        return f"database error: {str(error.orig).strip().splitlines()[0]}"
+        return f"database error: {_reason(error)}"
     if isinstance(error, OSError) and error.strerror:
         return f"cannot reach the database: {error.strerror}"
     text = str(error).strip().splitlines()
     return f"{type(error).__name__}: {text[0]}" if text else type(error).__name__
+
+
+def _reason(error: Exception) -> str:
+    """The database's (or the system's) own words for an error, in one line."""
+    from sqlalchemy.exc import DBAPIError
+
+    if isinstance(error, DBAPIError):
+        error = error.orig  # type: ignore[assignment]
+    if isinstance(error, OSError) and error.strerror:
+        return error.strerror
+    text = str(error).strip().splitlines()
+    return text[0] if text else type(error).__name__

@@ -1,10 +1,12 @@
-"""`referral-bot` with a platform configured: the HTTP server, the platforms, the outbox loop.
+"""`referral-bot` with a platform configured: the HTTP server, the platforms, the outbox.
 
 One asyncio loop runs uvicorn (the ASGI app: `/healthz` and each platform's routes, e.g.
-`/slack/events`), what each platform runs besides (Slack Socket Mode when
-`SLACK_APP_TOKEN` is set), and the `Deliverer`. On
-SIGTERM or SIGINT the server stops taking requests and finishes those in
-flight, Socket Mode disconnects, and the outbox finishes the sends under way.
+`/slack/events`, `/telegram/webhook`), what each platform runs besides (Slack Socket
+Mode, Telegram's long polling) and the `Deliverer`. On SIGTERM or SIGINT the server
+stops taking requests and finishes those in flight, each platform stops (Socket Mode
+disconnects or stops trying to connect, polling confirms what it processed), and the
+outbox finishes the sends under way; whatever still runs after `GRACEFUL_SECONDS` is cut
+off (an outbox row whose send was cut is sent again after its lease).
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ import contextlib
 import gc
 import logging
 import signal
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from typing import Any
 
 import uvicorn
 
@@ -24,8 +27,10 @@ from app.wiring import Runtime, add_platforms, build
 from bot.settings import Settings
 
 log = logging.getLogger("referral_bot.serve")
-GRACEFUL_SECONDS = 10
+GRACEFUL_SECONDS = 10  # from SIGTERM to the end of the process, in every mode
+REQUESTS_SECONDS = 8  # of which requests in flight may take this much (Slack waits 3 s)
 HOUSEKEEPING_SECONDS = 6 * 3600
+SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
 
 def freeze_startup_objects() -> None:
@@ -36,11 +41,28 @@ def freeze_startup_objects() -> None:
     gc.freeze()
 
 
-def _on_signals(stop: asyncio.Event) -> None:
+class _Server(uvicorn.Server):
+    """uvicorn without signal handlers of its own: `serve` owns SIGTERM and SIGINT, so a
+    second SIGINT (a terminal's Ctrl-C that dev.py passes on too) never cuts requests short."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+@contextlib.contextmanager
+def _on_signals(stop: asyncio.Event) -> Iterator[None]:
     loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        with contextlib.suppress(NotImplementedError, RuntimeError):
+    installed = []
+    for sig in SIGNALS:
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
             loop.add_signal_handler(sig, stop.set)
+            installed.append(sig)
+    try:
+        yield
+    finally:
+        for sig in installed:
+            loop.remove_signal_handler(sig)
 
 
 async def serve(
@@ -51,12 +73,12 @@ async def serve(
 ) -> None:
     """Run until SIGTERM/SIGINT (or `stop`); `on_ready` gets the port once it listens."""
     stop = stop or asyncio.Event()
-    _on_signals(stop)
-    runtime = await build(settings)
-    try:
-        await _run(runtime, stop, on_ready)
-    finally:
-        await runtime.close()
+    with _on_signals(stop):
+        runtime = await build(settings)
+        try:
+            await _run(runtime, stop, on_ready)
+        finally:
+            await runtime.close()
 
 
 async def _run(
@@ -69,35 +91,57 @@ async def _run(
     config = uvicorn.Config(
         create_http_app(runtime.db, routes), host=settings.host, port=settings.port,
         lifespan="off", log_config=None, access_log=False,
-        timeout_graceful_shutdown=GRACEFUL_SECONDS,
+        timeout_graceful_shutdown=REQUESTS_SECONDS,
     )  # fmt: skip
-    server = uvicorn.Server(config)
+    server = _Server(config)
     freeze_startup_objects()
-    started: list[PlatformAdapter] = []
     serving = asyncio.create_task(server.serve())
+    stopping = asyncio.create_task(stop.wait())
+    starting = asyncio.create_task(_start(runtime.platforms))
     delivering = housekeeping = None
     try:
-        for platform in runtime.platforms:
-            await platform.start()
-            started.append(platform)
-            log.info("%s started", platform.name)
-        delivering = asyncio.create_task(runtime.deliverer.run(stop))
-        housekeeping = asyncio.create_task(_forget_old_deliveries(runtime, stop))
-        while not server.started and not serving.done():  # noqa: ASYNC110 (no hook in uvicorn)
-            await asyncio.sleep(0.01)
-        if on_ready is not None and server.started:
-            on_ready(server.servers[0].sockets[0].getsockname()[1])
-        stopping = asyncio.create_task(stop.wait())
-        await asyncio.wait({serving, stopping}, return_when=asyncio.FIRST_COMPLETED)
-        stopping.cancel()
+        await asyncio.wait({starting, stopping, serving}, return_when=asyncio.FIRST_COMPLETED)
+        if starting.done():
+            starting.result()  # a platform that cannot start ends the process, saying why
+        if not stop.is_set() and not serving.done():
+            delivering = asyncio.create_task(runtime.deliverer.run(stop))
+            housekeeping = asyncio.create_task(_forget_old_deliveries(runtime, stop))
+            while not server.started and not serving.done() and not stop.is_set():  # noqa: ASYNC110
+                await asyncio.sleep(0.01)  # (uvicorn has no hook for "listening")
+            if on_ready is not None and server.started:
+                on_ready(server.servers[0].sockets[0].getsockname()[1])
+            await asyncio.wait({serving, stopping}, return_when=asyncio.FIRST_COMPLETED)
     finally:
-        log.info("stopping: finishing requests in flight and the outbox batch under way")
+        log.info("stopping: finishing requests in flight and the outbox sends under way")
+        stopping.cancel()
+        starting.cancel()
+        deadline = asyncio.get_running_loop().time() + GRACEFUL_SECONDS
         server.should_exit = True
-        await asyncio.gather(serving, return_exceptions=True)  # requests in flight finish
-        for platform in reversed(started):
-            await platform.stop()
+        await _by(deadline, serving)
+        for platform in reversed(runtime.platforms):
+            await _by(deadline, platform.stop())
         stop.set()
-        await asyncio.gather(*(task for task in (delivering, housekeeping) if task is not None))
+        await _by(deadline, asyncio.gather(*(t for t in (delivering, housekeeping) if t)))
+
+
+async def _start(platforms: Sequence[PlatformAdapter]) -> None:
+    """Start each platform; each returns once it runs (Slack's Socket Mode goes on
+    connecting in the background: bolt retries until Slack answers)."""
+    for platform in platforms:
+        await platform.start()
+        log.info("%s started", platform.name)
+
+
+async def _by(deadline: float, work: Awaitable[Any]) -> None:
+    """Await `work` until the loop's clock reaches `deadline`, then cancel it; its errors
+    are logged (shutting down goes on)."""
+    try:
+        async with asyncio.timeout_at(deadline):
+            await work
+    except TimeoutError:
+        log.warning("stopping: cut off after %d seconds", GRACEFUL_SECONDS)
+    except Exception as error:
+        log.warning("stopping: %s", type(error).__name__)
 
 
 async def _forget_old_deliveries(runtime: Runtime, stop: asyncio.Event) -> None:

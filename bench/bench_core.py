@@ -46,7 +46,7 @@ from sqlmodel import col
 from sqlmodel import select as orm_select
 
 from bench.seed import TABLES, Plan, SeedReport, prepare, row_counts
-from bot.actions.reports import balance_line, standings_lines
+from bot.actions.reports import BALANCE_TITLE, balance_line, standings_lines
 from bot.messages import ChatRef, Incoming, Platform, Reply, Section, Sender, to_sender
 from bot.periods import Period, window
 from bot.service import Core, GroupDefaults
@@ -255,7 +255,7 @@ async def naive_balance(db: Database, chapter: Chapter, person: Person) -> Any:
             totals.visitors += _in(v, span.start, span.end) and v.host_id == me
         lines.append(f"{span.label}: {balance_line(totals, data.group.currency)}")
         numbers.append(totals)
-    to_sender(f"Balance of {data.member.name}", Section(data.member.name, tuple(lines)))
+    to_sender(f"Balance of {data.member.name}", Section(BALANCE_TITLE, tuple(lines)))
     return numbers
 
 
@@ -273,16 +273,16 @@ async def naive_leaderboard(db: Database, chapter: Chapter, person: Person) -> A
         if _in(r, span.start, span.end):
             lines[r.giver_id]["given"] = lines[r.giver_id].get("given", 0) + 1
     for t in data.thanks:
-        if t.amount is not None and t.currency == group.currency and _in(t, span.start, span.end):
-            lines[t.to_id]["credited"] = lines[t.to_id].get("credited", Decimal(0)) + t.amount
+        if t.amount is not None and _in(t, span.start, span.end):
+            credited = lines[t.to_id].setdefault("credited", {})
+            credited[t.currency] = credited.get(t.currency, Decimal(0)) + t.amount
     for o in data.one_to_ones:
         if _in(o, span.start, span.end):
             for who in (o.member_a_id, o.member_b_id):
                 lines[who]["one_to_ones"] = lines[who].get("one_to_ones", 0) + 1
     names = {m.id: m.name for m in data.members}
     standings = [Standing(i, names[i], **fields) for i, fields in lines.items()]
-    standings.sort(key=lambda s: (-s.given, -s.credited, -s.one_to_ones, s.name.lower()))
-    to_sender(
+    to_sender(  # standings_lines ranks them
         f"Leaderboard of {group.name}", standings_lines(standings, span.label, group.currency)
     )
     return _standings(standings)
@@ -306,7 +306,7 @@ async def reports_leaderboard(db: Database, chapter: Chapter, person: Person) ->
     """The `reports.leaderboard` call of /leaderboard quarter, without the core."""
     span = window(Period.QUARTER, datetime.now(UTC), chapter.timezone)
     standings = await db.run(
-        lambda unit: reports.leaderboard(unit, chapter.id, chapter.currency, span.start, span.end),
+        lambda unit: reports.leaderboard(unit, chapter.id, span.start, span.end),
         write=False,
     )
     return _standings(standings)

@@ -11,7 +11,7 @@ from decimal import Decimal
 
 from bot import commands as c
 from bot import parsing as p
-from bot.money import AmountError, is_currency_code, looks_like_amount, parse_amount
+from bot.money import AmountError, amount_length, is_currency_code, parse_amount
 from bot.parsing import Args, ParseError
 
 TEMPERATURES = ("hot", "warm", "cold")
@@ -22,15 +22,12 @@ UNDO_KINDS = {
     "referral": "referral",
     "thanks": "thanks",
     "onetoone": "one_to_one",
+    "one-to-one": "one_to_one",
     "121": "one_to_one",
     "visitor": "visitor",
 }
 
 Parser = Callable[[Args, str], c.Command]
-# Currency codes read as such in lower case too after an amount (`500 eur`): the common ones,
-# none of them an English word (unlike ALL, TOP, TRY, MAD, CUP or BOB, which stay note words).
-WRITTEN_LOWER = ("USD", "EUR", "GBP", "JPY", "CAD", "AUD", "NZD", "CHF", "INR", "CNY", "SEK",
-                 "NOK", "DKK", "PLN", "ZAR", "BRL", "MXN", "SGD", "HKD", "AED")  # fmt: skip
 
 
 def _amount(words: str, currency: str) -> Decimal:
@@ -41,15 +38,12 @@ def _amount(words: str, currency: str) -> Decimal:
 
 
 def _take_amount(args: Args, currency: str) -> Decimal | None:
-    """An amount if the next word starts like one, with a following ISO code if written."""
-    first = args.peek()
-    if first is None or not looks_like_amount(first):
+    """The amount the next words make (`bot.money.amount_length`), or None when they do not
+    start like one."""
+    taken = amount_length(args.text.split(), currency)
+    if not taken:
         return None
-    words = [args.word() or ""]
-    following = args.peek() or ""
-    if is_currency_code(following) or following.upper() in (currency, *WRITTEN_LOWER):
-        words.append(args.word() or "")
-    return _amount(" ".join(words), currency)
+    return _amount(" ".join(args.word() or "" for _ in range(taken)), currency)
 
 
 def parse_refer(args: Args, currency: str) -> c.Command:
@@ -123,7 +117,11 @@ def parse_status(args: Args, currency: str) -> c.Command:
     status = (args.word() or "").lower()
     if status not in STATUSES:
         raise ParseError("The new status is contacted, won or lost.")
-    amount = _take_amount(args, currency) if status == "won" else None
+    amount = None
+    if status == "won" and not args.empty():
+        amount = _take_amount(args, currency)
+        if amount is None:  # all that follows `won` is its amount: say what is wrong with it
+            amount, args.text = _amount(args.text, currency), ""
     if not args.empty():
         raise ParseError("Only `won` takes an amount; nothing else may follow.")
     return c.MoveReferral(int(number_word), status, amount)
@@ -138,7 +136,7 @@ def parse_visitor(args: Args, currency: str) -> c.Command:
     text = args.free(args.text, "visitor", limit=400)
     name, _, business = text.partition(",")
     if not name.strip():
-        raise ParseError("Give the visitor's name, then a comma and their business.")
+        raise ParseError("Give the visitor's name, then optionally a comma and their business.")
     if len(name.strip()) > 200 or len(business.strip()) > 200:
         raise ParseError("The name and the business take at most 200 characters each.")
     return c.LogVisitor(name.strip(), business.strip() or None)
@@ -149,6 +147,13 @@ def parse_join(args: Args, currency: str) -> c.Command:
 
 
 def parse_profile(args: Args, currency: str) -> c.Command:
+    if args.empty():
+        return c.ShowProfile()
+    if args.next_is_member():
+        member = args.member()
+        if not args.empty():
+            raise ParseError("Name one member to see their profile; you set only your own.")
+        return c.ShowProfile(member)
     fields: dict[str, list[str]] = {}
     current: list[str] | None = None
     for word in args.text.split():
@@ -156,7 +161,10 @@ def parse_profile(args: Args, currency: str) -> c.Command:
         if key in ("classification", "business", "ask") and key not in fields:
             current = fields[key] = []
         elif current is None:
-            raise ParseError("Name the field first: classification, business or ask.")
+            raise ParseError(
+                "Name the field first: classification, business or ask"
+                " (or a member, to see their profile: /profile @bob)."
+            )
         else:
             current.append(word)
     limits = {"classification": 100, "business": 200, "ask": 500}
@@ -180,6 +188,8 @@ def parse_meeting(args: Args, currency: str) -> c.Command:
             args.word()
         return c.ScheduleMeeting(day, at, zone, args.rest("place", limit=200))
     if sub == "attendance":
+        if args.empty():
+            return c.ShowAttendance()
         member = args.member()
         status = (args.word() or "").lower()
         if status not in ATTENDANCE or not args.empty():
@@ -199,34 +209,38 @@ def parse_settings(args: Args, currency: str) -> c.Command:
         return c.ShowSettings()
     words = args.text.split()
     args.text = ""
-    if name in ("leader", "member"):
+    if name in ("leader", "member", "remove"):
         member_args = Args(" ".join(words))
         ref = member_args.member()
         if not member_args.empty():
             raise ParseError("Name one member.")
-        return c.SetRole(ref, name)
+        return c.RemoveMember(ref) if name == "remove" else c.SetRole(ref, name)
     if name == "timezone":
-        zone = p.timezone_name(words[0]) if len(words) == 1 else None
+        if len(words) != 1:
+            raise ParseError("Give one IANA timezone name.")
+        zone = p.timezone_name(words[0])
         if zone is None:
-            raise ParseError("Give one IANA timezone name, e.g. Europe/London.")
+            raise ParseError(f"'{words[0][:40]}' is not an IANA timezone name.")
         return c.ChangeSetting("timezone", zone)
     if name == "currency":
-        code = words[0].upper() if len(words) == 1 else ""
+        if len(words) != 1:
+            raise ParseError("Give one ISO 4217 currency code.")
+        code = words[0].upper()
         if not is_currency_code(code):
-            raise ParseError("Give one ISO 4217 currency code, e.g. EUR.")
+            raise ParseError(f"'{words[0][:20]}' is not an ISO 4217 currency code.")
         return c.ChangeSetting("currency", code)
     if name == "reminders":
         if [w.lower() for w in words] == ["off"]:
             return c.ChangeSetting("reminders", ())
         if not words or len(words) > 5:
-            raise ParseError("Give one to five lead times, e.g. 24h 1h, or off.")
+            raise ParseError("Give one to five lead times, or off.")
         leads = sorted({p.lead_minutes(w) for w in words}, reverse=True)
         return c.ChangeSetting("reminders", tuple(leads))
     if name == "leaderboard":
         if len(words) == 1 and words[0].lower() in ("off", "auto"):
             return c.ChangeSetting("leaderboard", words[0].lower())
         if len(words) != 2:
-            raise ParseError("Give a weekday and a time, e.g. friday 16:00, or off.")
+            raise ParseError("Give a weekday and a time, or off.")
         day, at = p.weekday(words[0]), p.clock_time(words[1])
         return c.ChangeSetting("leaderboard", f"{day} {at:%H:%M}")
     if name in ("recognition", "nudges"):
@@ -237,7 +251,7 @@ def parse_settings(args: Args, currency: str) -> c.Command:
         if [w.lower() for w in words] == ["off"]:
             return c.ChangeSetting("milestones", ())
         if not words or len(words) > 10:
-            raise ParseError("Give one to ten amounts, e.g. 1000 5000 10000, or off.")
+            raise ParseError("Give one to ten amounts, or off.")
         return c.ChangeSetting("milestones", tuple(sorted({_amount(w, currency) for w in words})))
     raise ParseError(f"There is no setting '{name[:30]}'.")
 

@@ -83,7 +83,17 @@ class UpdateProfile:
 
 
 @dataclass(frozen=True, slots=True)
+class ShowProfile:
+    member: MemberRef | None = None  # None: the sender's own
+
+
+@dataclass(frozen=True, slots=True)
 class ListMembers:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class Leave:
     pass
 
 
@@ -112,6 +122,11 @@ class RecordAttendance:
 
 
 @dataclass(frozen=True, slots=True)
+class ShowAttendance:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
 class AnswerMeeting:
     response: str  # yes | no | substitute
 
@@ -133,6 +148,11 @@ class ChangeSetting:
 class SetRole:
     member: MemberRef
     role: str
+
+
+@dataclass(frozen=True, slots=True)
+class RemoveMember:
+    member: MemberRef
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,15 +178,19 @@ Command = (
     | LogVisitor
     | Join
     | UpdateProfile
+    | ShowProfile
     | ListMembers
+    | Leave
     | ShowMeeting
     | ScheduleMeeting
     | CancelMeetings
     | RecordAttendance
+    | ShowAttendance
     | AnswerMeeting
     | ShowSettings
     | ChangeSetting
     | SetRole
+    | RemoveMember
     | Undo
     | ShowHelp
 )

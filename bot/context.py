@@ -28,9 +28,24 @@ class Context:
 
     unit: Unit
     group: Any  # storage.tables.Group
-    member: Member
+    sender: Member | None  # None: not a member (a read-only command makes nobody a member)
     incoming: Incoming
     now: datetime
+    joined: bool = False  # the sender became a member with this command
+
+    @property
+    def member(self) -> Member:
+        """The sender as a member; refused (with how to join) when they are not one."""
+        if self.sender is None:
+            raise Refusal(
+                f"You are not a member of {self.group.name} yet: send /join <classification>"
+                " to join, e.g. /join Plumber."
+            )
+        return self.sender
+
+    @property
+    def sender_id(self) -> int | None:
+        return None if self.sender is None else self.sender.id
 
     @property
     def session(self) -> AsyncSession:
@@ -50,20 +65,31 @@ class Context:
     @property
     def is_leader(self) -> bool:
         """Leaders: the group's founder, those named leader, and the chat's admins."""
-        return self.member.role == LEADER or self.incoming.sender.is_admin
+        named = self.sender is not None and self.sender.role == LEADER
+        return named or self.incoming.sender.is_admin
 
     def require_leader(self, what: str) -> None:
         if not self.is_leader:
             raise Refusal(f"Only the group's leaders can {what}.")
 
-    async def resolve(self, ref: MemberRef) -> Member:
-        """The member a command names; people mentioned by id join on first mention."""
+    async def resolve(self, ref: MemberRef, *, reading: bool = False) -> Member:
+        """The member a command names; people mentioned by id join on first mention.
+
+        A member who left or was removed is refused ("no longer in the group"), unless the
+        command only reads (`reading`: their history stays); a reading command makes
+        nobody a member."""
+        member = await self._named(ref, reading)
+        if member.left_at is not None and not reading:
+            raise Refusal(f"{member.name} is no longer in the group.")
+        return member
+
+    async def _named(self, ref: MemberRef, reading: bool) -> Member:
         if ref.user_id is not None:
             found = await directory.find_member(self.unit, self.group_id, ref.user_id)
             if found is not None:
                 return found
             name = self.incoming.mentioned.get(ref.user_id)
-            if name is None:
+            if name is None or reading:
                 raise Refusal(
                     "I don't know that person yet: they join by sending /join in the group."
                 )
@@ -73,8 +99,10 @@ class Context:
             ))  # fmt: skip
         assert ref.name is not None
         matches = await directory.members_named(self.session, self.group_id, ref.name)
-        if len(matches) == 1:
-            return matches[0]
+        # Someone who left and an active member of the same name: the active one is meant.
+        current = [m for m in matches if m.left_at is None]
+        if len(current) == 1 or (len(matches) == 1 and not current):
+            return (current or matches)[0]
         if not matches:
             raise Refusal(
                 f"There is no member called @{ref.name} in this group. "

@@ -1,7 +1,8 @@
 """The one loop that delivers outbox rows through the adapter that owns the chat.
 
-Rows are leased (`storage.outbox.claim`), sent paced per chat (one chat's rows
-in order, different chats concurrently) and settled one by one, each in its own
+Rows are leased (`storage.outbox.claim`: a chat's earliest pending row, one per
+chat), sent paced per chat (one chat's rows in order, different chats
+independently: none waits for another) and settled one by one, each in its own
 short transaction, fenced by the lease so a row another instance took over is
 never reset. Nothing here logs message text: it can hold a prospect's details.
 """
@@ -14,12 +15,12 @@ import json
 import logging
 import random
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
-from typing import NamedTuple, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from bot.messages import Reply
 from storage import outbox
@@ -98,7 +99,13 @@ class Sent:
 
 
 class Transport(Protocol):
-    """What an adapter implements to deliver outbox rows on its platform."""
+    """What an adapter implements to deliver outbox rows on its platform.
+
+    Its pacing: `min_interval(chat)`, the seconds between two posts to one chat (Slack
+    about 1; Telegram 1 in a private chat, 3 in a group for its 20 a minute), and, where
+    the platform limits the bot as a whole, an `overall_rate` attribute: posts a second
+    across all its chats (Telegram 30). None or absent: no overall limit.
+    """
 
     platform: str
 
@@ -118,7 +125,13 @@ def outgoing(row: OutboxMessage) -> Outgoing:
 
 
 class Deliverer:
-    """Claims due outbox rows and sends them through the transports, paced per chat."""
+    """Claims due outbox rows and sends them through the transports, paced per chat.
+
+    A chat has one row in flight at a time (its head: `storage.outbox.claim`), and each
+    row is its own task: a chat that waits for its pacing, a 429's Retry-After or a
+    5xx's backoff holds back its own later rows and nobody else's. `batch` bounds the
+    rows in flight at once (so the chats served at once).
+    """
 
     def __init__(
         self,
@@ -138,8 +151,10 @@ class Deliverer:
         if len(self.transports) != len(transports):
             raise ValueError("one transport per platform")
         self.send_timeout = lease.total_seconds() / 3
-        self._next_slot: dict[tuple[str, ChatKey], datetime] = {}  # pacing: sleep until
-        self._held: dict[tuple[str, ChatKey], datetime] = {}  # 429/backoff: hand rows back
+        self._next_slot: dict[tuple[str, ChatKey], datetime] = {}  # a chat's next post
+        self._overall_slot: dict[str, datetime] = {}  # a transport's next post (overall_rate)
+        self._due: datetime | None = None  # the earliest time a row held back becomes due
+        self._in_flight: set[asyncio.Task[int]] = set()
         self._wake = asyncio.Event()
         self._stop: asyncio.Event | None = None
 
@@ -148,80 +163,109 @@ class Deliverer:
         self._wake.set()
 
     async def run(self, stop: asyncio.Event, idle: float = 0.5) -> None:
-        """Deliver until `stop` is set; sends in flight finish, unstarted rows are handed back."""
+        """Deliver until `stop` is set; sends in flight finish, unstarted rows are handed back.
+
+        Claims again whenever a row is settled or `wake` is called, and when a row held
+        back becomes due; at the latest every `idle` seconds.
+        """
         self._stop = stop
         watcher = asyncio.create_task(self._wake_on(stop))
         try:
             while not stop.is_set():
+                self._wake.clear()
                 try:
-                    settled = await self.run_once()
+                    await self._claim(self._logged)
                 except Exception:  # the database, most likely (no message text is bound)
-                    log.exception("delivery batch failed; retrying")
-                    settled = 0
-                if not settled and not stop.is_set():
+                    log.exception("delivery claim failed; retrying")
+                if not stop.is_set():
                     with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(self._wake.wait(), idle)
-                    self._wake.clear()
+                        await asyncio.wait_for(self._wake.wait(), self._idle(idle))
         finally:
             watcher.cancel()
+            await asyncio.gather(*self._in_flight, return_exceptions=True)
             self._stop = None
+
+    async def run_once(self) -> int:
+        """Claim the due rows (one per chat), send them, and return how many were settled."""
+        tasks = await self._claim(self._deliver)
+        results = await asyncio.gather(*tasks, return_exceptions=True)
+        for result in results:  # every row is settled or handed back before this raises
+            if isinstance(result, BaseException):
+                raise result
+        return sum(r for r in results if isinstance(r, int))
 
     async def _wake_on(self, stop: asyncio.Event) -> None:
         await stop.wait()
         self._wake.set()
 
-    async def run_once(self) -> int:
-        """Claim one batch, send it, and return how many rows were settled."""
-        now = self.clock()
-        for table in (self._next_slot, self._held):
-            for key in [k for k, until in table.items() if until <= now]:
-                del table[key]
-        async with self.db.transaction() as session:
-            rows = await outbox.claim(session, list(self.transports), now, self.lease, self.batch)
-        chats: dict[tuple[str, ChatKey], list[OutboxMessage]] = {}
-        for row in rows:
-            key = (row.platform, chat_key(row.workspace_id, row.chat_id, row.recipient_user_id))
-            chats.setdefault(key, []).append(row)
-        deadline = asyncio.get_running_loop().time() + self.lease.total_seconds() * 0.8
-        # one chat's database error must not cut the other chats' sends short
-        results = await asyncio.gather(
-            *(self._chat(key, chat_rows, deadline) for key, chat_rows in chats.items()),
-            return_exceptions=True,
-        )
-        for result in results:
-            if isinstance(result, BaseException):
-                raise result
-        return sum(r for r in results if isinstance(r, int))
+    def _idle(self, idle: float) -> float:
+        """Seconds to wait for a wake-up: until the earliest row held back is due."""
+        if self._due is None:
+            return idle
+        return min(idle, max(0.0, (self._due - self.clock()).total_seconds()))
 
-    async def _chat(
-        self, key: tuple[str, ChatKey], rows: list[OutboxMessage], deadline: float
-    ) -> int:
-        """Send one chat's rows in order; hand back the rest when it must wait or stop."""
-        transport = self.transports[key[0]]
+    async def _claim(
+        self, deliver: Callable[[OutboxMessage], Coroutine[Any, Any, int]]
+    ) -> list[asyncio.Task[int]]:
+        """Lease the due chats' heads, as many as there is room for; a task for each."""
+        room = self.batch - len(self._in_flight)
+        if room <= 0:
+            return []
+        now = self.clock()
+        for key in [k for k, until in self._next_slot.items() if until <= now]:
+            del self._next_slot[key]
+        if self._due is not None and self._due <= now:
+            self._due = None
+        async with self.db.transaction() as session:
+            rows = await outbox.claim(session, list(self.transports), now, self.lease, room)
+        tasks = [asyncio.create_task(deliver(row)) for row in rows]
+        for task in tasks:
+            self._in_flight.add(task)
+            task.add_done_callback(self._settled)
+        return tasks
+
+    def _settled(self, task: asyncio.Task[int]) -> None:
+        self._in_flight.discard(task)
+        self._wake.set()  # room for another chat, and maybe this chat's next row
+
+    async def _logged(self, row: OutboxMessage) -> int:
+        """`_deliver` in the loop: an error is logged; the row stays leased until its lease
+        ends, and is claimed again then."""
+        try:
+            return await self._deliver(row)
+        except Exception:  # the database, most likely (no message text is bound)
+            log.exception("outbox %s: delivery failed; retried after its lease", row.id)
+            return 0
+
+    async def _deliver(self, row: OutboxMessage) -> int:
+        """Send one row when its chat (and its transport) may post again; settle it."""
+        assert row.lease_until is not None
+        transport = self.transports[row.platform]
+        key = (row.platform, chat_key(row.workspace_id, row.chat_id, row.recipient_user_id))
+        now = self.clock()
+        wait = max(0.0, (self._next_slot.get(key, now) - now).total_seconds())
+        wait = max(wait, self._overall_wait(transport, now, wait))
+        left = (row.lease_until - now).total_seconds()
+        stopping = self._stop is not None and self._stop.is_set()
+        if wait and (stopping or wait + self.send_timeout > left):  # hand it back meanwhile
+            await self._release(row, None if stopping else now + timedelta(seconds=wait))
+            return 0
+        if wait and await self._pause(wait):
+            await self._release(row, None)
+            return 0
+        result = await self._attempt(transport, row)
         interval = max(0.0, transport.min_interval(key[1]))
-        loop = asyncio.get_running_loop()
-        settled, rest, hold = 0, list[OutboxMessage](), None
-        for i, row in enumerate(rows):
-            now = self.clock()
-            if key in self._held and self._held[key] > now:
-                rest, hold = rows[i:], self._held[key]
-                break
-            wait = max(0.0, (self._next_slot.get(key, now) - now).total_seconds())
-            stopping = self._stop is not None and self._stop.is_set()
-            late = loop.time() + wait + self.send_timeout > deadline
-            if (stopping and wait) or late or (wait and await self._pause(wait)):
-                rest = rows[i:]
-                break
-            result = await self._attempt(transport, row)
-            self._next_slot[key] = self.clock() + timedelta(seconds=interval)
-            applied, retry_at = await self._settle(row, result)
-            settled += applied
-            if applied and retry_at is not None:  # keep the chat's order: hold the rest
-                self._held[key] = max(retry_at, self._held.get(key, retry_at))
-                rest, hold = rows[i + 1 :], retry_at
-                break
-        await self._release(rest, hold)
-        return settled
+        self._next_slot[key] = slot = self.clock() + timedelta(seconds=interval)
+        return int(await self._settle(row, result, slot if interval else None))
+
+    def _overall_wait(self, transport: Transport, now: datetime, wait: float) -> float:
+        """Seconds until the transport may post again overall; books that post's slot."""
+        rate = getattr(transport, "overall_rate", None)
+        if not rate:
+            return 0.0
+        at = max(now + timedelta(seconds=wait), self._overall_slot.get(transport.platform, now))
+        self._overall_slot[transport.platform] = at + timedelta(seconds=1 / rate)
+        return (at - now).total_seconds()
 
     async def _pause(self, seconds: float) -> bool:
         """Sleep; True when stopped meanwhile."""
@@ -245,8 +289,9 @@ class Deliverer:
             where = f" at {Path(frames[-1].filename).name}:{frames[-1].lineno}" if frames else ""
             return Sent.server_error(f"{type(exc).__name__}{where}")
 
-    async def _settle(self, row: OutboxMessage, result: Sent) -> tuple[bool, datetime | None]:
-        """Record `result`; returns whether it applied and when the row is retried."""
+    async def _settle(self, row: OutboxMessage, result: Sent, slot: datetime | None) -> bool:
+        """Record `result` (with the chat's next row held until `slot`, once this one is
+        done with); returns whether it applied (the lease was still this instance's)."""
         assert row.id is not None and row.lease_until is not None
         now, reason = self.clock(), result.reason[:200]
         status, retry_at = outbox.SENT, None
@@ -267,18 +312,25 @@ class Deliverer:
                     session, row.id, status=status, now=now, retry_at=retry_at,
                     error=None if status == outbox.SENT else reason, lease_until=row.lease_until,
                 )  # fmt: skip
+            if applied and status != outbox.PENDING and slot is not None:
+                await outbox.pace(session, row, slot)
+        if applied:
+            self._held_until(retry_at if status == outbox.PENDING else slot)
         if not applied or result.outcome is not Outcome.OK:
             level = logging.ERROR if status == outbox.FAILED else logging.WARNING
             log.log(level, "outbox %d platform=%s outcome=%s status=%s attempt=%d reason=%s",
                     row.id, row.platform, result.outcome.value,
                     status if applied else "lease lost", row.attempts + 1, reason)  # fmt: skip
-        return applied, retry_at
+        return applied
 
-    async def _release(self, rows: list[OutboxMessage], retry_at: datetime | None) -> None:
-        """Hand unsent rows back (all of a batch share one lease)."""
-        if rows and rows[0].lease_until is not None:
-            ids = [row.id for row in rows if row.id is not None]
-            async with self.db.transaction() as session:
-                await outbox.release(
-                    session, ids, lease_until=rows[0].lease_until, retry_at=retry_at
-                )
+    def _held_until(self, when: datetime | None) -> None:
+        """Remember when a row held back becomes due, to claim it then (`run`)."""
+        if when is not None and (self._due is None or when < self._due):
+            self._due = when
+
+    async def _release(self, row: OutboxMessage, retry_at: datetime | None) -> None:
+        """Hand an unsent row back, due again at `retry_at` (now when None)."""
+        assert row.id is not None and row.lease_until is not None
+        async with self.db.transaction() as session:
+            await outbox.release(session, [row.id], lease_until=row.lease_until, retry_at=retry_at)
+        self._held_until(retry_at)

@@ -17,6 +17,19 @@ from bot.parsing import Args, ParseError
 
 
 @dataclass(frozen=True)
+class Form:
+    """One form of a command with sub-commands (`/settings timezone <IANA name>`), named by
+    its second word, with an example of its own."""
+
+    usage: str
+    example: str
+
+    @property
+    def word(self) -> str:
+        return self.usage.split()[1]
+
+
+@dataclass(frozen=True)
 class Spec:
     """A command: its name, how it is written, what it does, and its parser."""
 
@@ -27,15 +40,23 @@ class Spec:
     parse: Parser
     aliases: tuple[str, ...] = ()
     more: tuple[str, ...] = ()  # further forms, e.g. the leaders' ones
+    forms: tuple[Form, ...] = ()  # sub-commands: an error in one shows that one
+
+    def form_for(self, rest: str) -> Form | None:
+        """The form whose word begins `rest` (the text after the command word), if any."""
+        first = rest.split(None, 1)[0].lower() if rest.strip() else ""
+        return next((form for form in self.forms if form.word == first), None)
 
 
 class Malformed(ValueError):
-    """A command that could not be parsed, with the spec to show the right form."""
+    """A command that could not be parsed, with the spec (and the form of it that was
+    meant, when known) to show the right form."""
 
-    def __init__(self, reason: str, spec: Spec | None) -> None:
+    def __init__(self, reason: str, spec: Spec | None, form: Form | None = None) -> None:
         super().__init__(reason)
         self.reason = reason
         self.spec = spec
+        self.form = form
 
 
 SPECS: tuple[Spec, ...] = (
@@ -80,7 +101,8 @@ SPECS: tuple[Spec, ...] = (
     Spec(
         "status",
         "/status <referral number> <contacted|won|lost> [amount]",
-        "Move a referral you received; won with an amount thanks the giver.",
+        "Move a referral you received; won with an amount thanks the giver (won again"
+        " within 24 hours corrects the amount).",
         ("/status 12 contacted", "/status 12 won 4,000"),
         a.parse_status,
     ),
@@ -110,15 +132,23 @@ SPECS: tuple[Spec, ...] = (
         "profile",
         "/profile [classification ...] [business ...] [ask ...]",
         "Show or set your profile; ask is the referral you are looking for.",
-        ("/profile business Doe Plumbing ask landlords with old buildings",),
+        ("/profile business Doe Plumbing ask landlords with old buildings", "/profile @bob"),
         a.parse_profile,
+        more=("/profile @member  (their profile)",),
     ),
     Spec(
         "members",
         "/members",
-        "The roster: names, businesses, classifications.",
+        "The roster: names, businesses, classifications and what each member is looking for.",
         ("/members",),
         a.no_arguments(c.ListMembers()),
+    ),
+    Spec(
+        "leave",
+        "/leave",
+        "Leave the group; your entries stay in every total, under your name.",
+        ("/leave",),
+        a.no_arguments(c.Leave()),
     ),
     Spec(
         "meeting",
@@ -131,24 +161,29 @@ SPECS: tuple[Spec, ...] = (
             "/meeting set <weekday> <HH:MM> [timezone] [place]  (leaders)",
             "/meeting off  (leaders)",
             "/meeting attendance @member <present|absent|late|medical|substitute>  (leaders)",
+            "/meeting attendance  (leaders: what was recorded)",
         ),
     ),
     Spec(
         "settings",
         "/settings",
         "Show the group's settings; leaders change one per command.",
-        ("/settings", "/settings reminders 24h 1h"),
+        ("/settings",),
         a.parse_settings,
-        more=(
-            "/settings timezone <IANA name>",
-            "/settings currency <ISO 4217 code>",
-            "/settings reminders <lead>... | off",
-            "/settings leaderboard <weekday> <HH:MM> | off",
-            "/settings recognition on|off",
-            "/settings nudges on|off",
-            "/settings milestones <amount>...",
-            "/settings leader @member",
-            "/settings member @member",
+        forms=(
+            Form("/settings timezone <IANA name>", "/settings timezone Europe/London"),
+            Form("/settings currency <ISO 4217 code>", "/settings currency EUR"),
+            Form("/settings reminders <lead>... | off", "/settings reminders 24h 1h"),
+            Form(
+                "/settings leaderboard <weekday> <HH:MM> | off",
+                "/settings leaderboard friday 16:00",
+            ),
+            Form("/settings recognition on|off", "/settings recognition off"),
+            Form("/settings nudges on|off", "/settings nudges off"),
+            Form("/settings milestones <amount>... | off", "/settings milestones 1000 5000"),
+            Form("/settings leader @member", "/settings leader @bob"),
+            Form("/settings member @member", "/settings member @bob"),
+            Form("/settings remove @member", "/settings remove @bob"),
         ),
     ),
     Spec(
@@ -194,4 +229,4 @@ def parse(text: str, currency: str, names: Mapping[str, str] | None = None) -> c
     try:
         return spec.parse(Args(rest, names), currency)
     except ParseError as error:
-        raise Malformed(str(error), spec) from error
+        raise Malformed(str(error), spec, spec.form_for(rest)) from error

@@ -14,6 +14,8 @@ _MENTION = re.compile(r"<@([A-Za-z0-9][A-Za-z0-9_.\-]{0,63})(?:\|[^>]{0,200})?>"
 # Unicode's control characters (Cc) but the newline, and the line and paragraph separators
 _CONTROL = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029]")
 _AT_NAME = re.compile(r"@([^\s@<>,;:!?()\[\]{}\"']{1,64})")
+# What may stand between a mention and what follows it: `@bob, Jane`, `@bob: great intro`
+_AFTER_MENTION = re.compile(r"[\s,;:\u2013\u2014]*")
 _WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _LEAD = re.compile(r"(\d{1,4})(m|min|h|d)", re.IGNORECASE)
 
@@ -40,19 +42,20 @@ class Args:
         """Consume and return the next word."""
         if not self.text:
             return None
-        head, _, tail = self.text.partition(" ")
-        self.text = tail.strip()
+        head, *tail = self.text.split(None, 1)  # any whitespace: `500\nkitchen job`
+        self.text = tail[0].strip() if tail else ""
         return head
 
     def member(self, role: str = "the member") -> MemberRef:
-        """Consume a mention (`<@U123>`, `<@U123|name>`) or `@name`."""
+        """Consume a mention (`<@U123>`, `<@U123|name>`) or `@name`, and the punctuation after
+        it (`@bob, Jane Roe`)."""
         match = _MENTION.match(self.text)
         if match:
-            self.text = self.text[match.end() :].strip()
+            self.text = _AFTER_MENTION.sub("", self.text[match.end() :], count=1).strip()
             return MemberRef(user_id=match.group(1))
         match = _AT_NAME.match(self.text)
         if match:
-            self.text = self.text[match.end() :].strip()
+            self.text = _AFTER_MENTION.sub("", self.text[match.end() :], count=1).strip()
             return MemberRef(name=match.group(1))
         raise ParseError(f"Start with {role}, written as a mention (@name).")
 

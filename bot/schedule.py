@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 
 def _at(day: datetime, clock: time, zone: ZoneInfo) -> datetime:
     return datetime.combine(day.date(), clock, tzinfo=zone).astimezone(UTC)
+
+
+def on_day(day: date, clock: time, timezone: str) -> datetime:
+    """The moment (UTC) of `clock` on `day` in `timezone`."""
+    return datetime.combine(day, clock, tzinfo=ZoneInfo(timezone)).astimezone(UTC)
 
 
 def next_occurrence(weekday: int, clock: time, timezone: str, now: datetime) -> datetime:
@@ -26,6 +31,16 @@ def previous_occurrence(weekday: int, clock: time, timezone: str, now: datetime)
     day = local - timedelta(days=(local.weekday() - weekday) % 7)
     moment = _at(day, clock, zone)
     return moment if moment <= now else _at(day - timedelta(days=7), clock, zone)
+
+
+def meeting_of_the_day(weekday: int, clock: time, timezone: str, now: datetime) -> datetime:
+    """The meeting attendance is for: today's from the start of its day (in `timezone`),
+    even before it starts; on other days the latest one."""
+    zone = ZoneInfo(timezone)
+    local = now.astimezone(zone)
+    if local.weekday() == weekday:
+        return _at(local, clock, zone)
+    return previous_occurrence(weekday, clock, timezone, now)
 
 
 def parse_clock(text: str) -> time:

@@ -26,7 +26,7 @@ from bot.messages import Audience, Incoming, Reply, to_sender
 from bot.parsing import timezone_name
 from storage import directory, outbox
 from storage.clock import utcnow
-from storage.database import Database, is_disconnect
+from storage.database import Database, is_disconnect, is_read_only
 from storage.directory import delivered
 from storage.tables import Group, Member
 from storage.units import Unit
@@ -39,6 +39,10 @@ FAILED = (
 NO_GROUP = (
     "You are not in a group yet: send /join in your group's chat first, "
     "then you can talk to me here too."
+)
+NO_GROUP_HERE = (
+    "There is no group in this chat yet: send /join <classification> to start one "
+    "(e.g. /join Plumber); whoever starts it is its first leader."
 )
 
 
@@ -67,10 +71,18 @@ class _Redelivered(Exception):
 
 
 def malformed_text(error: grammar.Malformed) -> str:
-    if error.spec is None:
+    """The reason, the right form and an example: of the form meant when the command has
+    several (`/settings reminders 3x`: the reminders form), else every form of it."""
+    spec, form = error.spec, error.form
+    if spec is None:
         return error.reason
-    forms = "\n".join((error.spec.usage, *error.spec.more))
-    return f"{error.reason}\nThe right form:\n{forms}\nExample: {error.spec.examples[0]}"
+    if form is not None:
+        forms, example = form.usage, form.example
+    elif spec.forms:  # a sub-command it does not have: the ones it has
+        forms, example = "\n".join(f.usage for f in spec.forms), spec.forms[0].example
+    else:
+        forms, example = "\n".join((spec.usage, *spec.more)), spec.examples[0]
+    return f"{error.reason}\nThe right form:\n{forms}\nExample: {example}"
 
 
 class Core:
@@ -138,7 +150,12 @@ class Core:
         # group with another currency parses it again (amounts are read in its currency).
         parsed = self._parse(incoming, self.defaults.currency)
         writes = not isinstance(parsed, actions.READ_ONLY)
-        return await self.db.run(lambda unit: self._work(unit, incoming, parsed), write=writes)
+        try:
+            return await self.db.run(lambda unit: self._work(unit, incoming, parsed), write=writes)
+        except DBAPIError as error:  # a command that only reads found something to write
+            if writes or not is_read_only(error):
+                raise
+        return await self.db.run(lambda unit: self._work(unit, incoming, parsed))
 
     async def _work(
         self, unit: Unit, incoming: Incoming, parsed: Command | grammar.Malformed
@@ -156,10 +173,19 @@ class Core:
             return await actions.run(None, command), "ok"  # type: ignore[arg-type]
         if no_group is not None:
             raise no_group
+        # Only a command that records something, or /join, makes the sender a member (and
+        # sets the group up); reading, or leaving, makes nobody a member.
+        joins = not isinstance(command, actions.JOINS_NOBODY)
+        if group is None and not joins:
+            raise _Answer("no_group", NO_GROUP_HERE)
         now = self.clock()
         group = group or await self._create_group(unit, incoming, now)
-        member = await self._sender(unit, group, member, incoming, now)
-        ctx = Context(unit, group, member, incoming, now)
+        member, joined = await self._sender(unit, group, member, incoming, now, joins)
+        gone = member is not None and member.left_at is not None
+        if gone and recording and not isinstance(command, actions.BRINGS_BACK):
+            raise _Answer("left", f"You are no longer a member of {group.name}: "
+                          "send /join to come back.")  # fmt: skip
+        ctx = Context(unit, group, member, incoming, now, joined)
         try:
             replies = await actions.run(ctx, command)
         except Refusal as refusal:
@@ -197,7 +223,7 @@ class Core:
                 unit, chat.platform, workspace, chat.chat_id, user_id, named
             )
             return group, member, None
-        groups = await directory.groups_of_user(unit.session, chat.platform, workspace, user_id)
+        groups = await directory.groups_of_user(unit, chat.platform, workspace, user_id)
         if len(groups) == 1:
             return groups[0], None, None
         if not groups:
@@ -210,7 +236,7 @@ class Core:
         chat = incoming.chat
         # The person setting the group up is most likely where the chapter meets.
         zone = timezone_name(incoming.sender.timezone or "") or self.defaults.timezone
-        group, _ = await directory.ensure_group(unit.session, dict(
+        group, _ = await directory.ensure_group(unit, dict(
             platform=chat.platform.value, workspace_id=chat.workspace_id or "",
             chat_id=chat.chat_id, name=(chat.title or chat.chat_id)[:200],
             timezone=zone, currency=self.defaults.currency, created_at=now,
@@ -218,18 +244,28 @@ class Core:
         return group
 
     async def _sender(
-        self, unit: Unit, group: Group, member: Member | None, incoming: Incoming, now: datetime
-    ) -> Member:
+        self,
+        unit: Unit,
+        group: Group,
+        member: Member | None,
+        incoming: Incoming,
+        now: datetime,
+        joins: bool,
+    ) -> tuple[Member | None, bool]:
+        """The sender's membership (made when `joins` and they have none); True when this
+        command made them a member."""
         assert group.id is not None
         sender, name = incoming.sender, incoming.sender.name[:200]
         member = member or await directory.find_member(unit, group.id, sender.user_id)
         if member is None:
+            if not joins:
+                return None, False
             first = await directory.member_count(unit, group.id) == 0
-            member = await directory.ensure_member(unit, dict(
+            return await directory.add_member(unit, dict(
                 group_id=group.id, platform_user_id=sender.user_id, username=sender.username,
                 name=name, role=LEADER if first else MEMBER, joined_at=now,
             ))  # fmt: skip
-        elif sender.name_is_current and (member.name, member.username) != (name, sender.username):
+        if sender.name_is_current and (member.name, member.username) != (name, sender.username):
             member.name, member.username = name, sender.username
             unit.session.add(member)
-        return member
+        return member, False

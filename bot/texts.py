@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 from bot.money import format_money
@@ -26,3 +27,18 @@ def signed(number: int) -> str:
 
 def shorten(text: str, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+ENTRY_WORDS = {"referral": "referral", "thanks": "thanks", "one_to_one": "one-to-one",
+               "visitor": "visitor"}  # fmt: skip
+
+
+def entry_name(kind: str, number: int) -> str:
+    """How every answer names an entry: "referral #1", "thanks #3", "one-to-one #2"."""
+    return f"{ENTRY_WORDS[kind]} #{number}"
+
+
+def natural_key(name: str) -> tuple[tuple[int, int | str], ...]:
+    """A name's sort key in natural order, without case: "m2" before "m10"."""
+    parts = re.split(r"([0-9]+)", name.casefold())
+    return tuple((1, int(part)) if part[0] in "0123456789" else (0, part) for part in parts if part)

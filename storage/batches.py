@@ -5,12 +5,16 @@ statements do. So the writes waiting at the same moment run one after the
 other in one transaction (``BEGIN IMMEDIATE`` ... ``COMMIT``), each in a
 savepoint of its own: a unit that fails is rolled back to its savepoint and
 the others go on. Every caller gets its result only after the COMMIT, so an
-answer never says "recorded" before it is; if the COMMIT fails, every unit of
-the batch gets the error.
+answer never says "recorded" before it is. If the BEGIN or the COMMIT fails,
+every caller of the batch gets `BatchFailed`, whatever its unit computed (a
+result, a refusal, the first answer to a redelivered message): none of it was
+kept.
 
 The batch runs without letting the event loop run anything else
 (`storage.units.run_now`): its transaction is never open while another task
 could touch the database, and nobody waits on SQLite's lock in this process.
+When another process holds the lock, the BEGIN waits for it without holding
+up the loop (`SqliteDriver.begin_immediate`).
 """
 
 from __future__ import annotations
@@ -25,6 +29,10 @@ from storage.drivers import SqliteDriver, sqlite3_of
 from storage.units import Unit, Work, run_now
 
 MAX_BATCH = 200  # units in one transaction; a unit takes ~0.1 ms
+
+
+class BatchFailed(Exception):
+    """The batch's transaction did not begin or did not commit: nothing of it was recorded."""
 
 
 class Batches:
@@ -82,7 +90,7 @@ class Batches:
         outcomes: list[tuple[asyncio.Future[Any], Any, BaseException | None]] = []
         try:
             connection, driver = await self._open()
-            await driver.command("BEGIN IMMEDIATE")
+            await driver.begin_immediate()
             try:
                 for work, future in batch:
                     if not future.done():  # its caller gave up before it ran
@@ -93,12 +101,11 @@ class Batches:
                     await driver.command("ROLLBACK")
                 raise
         except BaseException as error:  # BEGIN or COMMIT failed: nothing of the batch was kept
-            ran = {id(future): own for future, _, own in outcomes}
-            outcomes = [(future, None, ran.get(id(future)) or error) for _, future in batch]
             await self._drop_connection()
             if not isinstance(error, Exception):
-                _settle(outcomes)
+                _settle([(future, None, error) for _, future in batch])
                 raise
+            outcomes = [(future, None, _failed(error)) for _, future in batch]
         _settle(outcomes)
 
     async def _drop_connection(self) -> None:
@@ -122,6 +129,12 @@ class Batches:
             return None, error
         await driver.command("RELEASE SAVEPOINT unit")
         return value, None
+
+
+def _failed(error: Exception) -> BatchFailed:
+    failed = BatchFailed("the batch's transaction failed; nothing of it was recorded")
+    failed.__cause__ = error
+    return failed
 
 
 def _settle(outcomes: list[tuple[asyncio.Future[Any], Any, BaseException | None]]) -> None:

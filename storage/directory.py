@@ -6,6 +6,7 @@ The lookups every command makes are prepared statements run by the unit of work
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -18,6 +19,13 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from storage.statements import Prepared, insert_values
 from storage.tables import Group, Member
 from storage.units import Unit
+
+
+def classification_key(classification: str) -> str:
+    """Two spellings of one profession compare equal: case and spacing don't count (the
+    key of the one-member-per-classification rule)."""
+    return re.sub(r"\s+", " ", classification).strip().casefold()
+
 
 GROUPS: Any = Group.__table__  # type: ignore[attr-defined]
 MEMBERS: Any = Member.__table__  # type: ignore[attr-defined]
@@ -49,26 +57,37 @@ async def insert_ignore(session: AsyncSession, model: type[Any], values: dict[st
     return bool(getattr(result, "rowcount", 0))
 
 
+_IN_CHAT = (
+    GROUPS.c.platform == bindparam("platform"),
+    GROUPS.c.workspace_id == bindparam("workspace_id"),
+    GROUPS.c.chat_id == bindparam("chat_id"),
+)
+_THE_USERS = and_(
+    MEMBERS.c.group_id == GROUPS.c.id,
+    or_(
+        MEMBERS.c.platform_user_id == bindparam("user_id"),
+        MEMBERS.c.platform_user_id == bindparam("other_id"),
+    ),
+)
 _GROUP_AND_MEMBERS = Prepared(
     select(*GROUPS.c, *MEMBERS.c)
-    .select_from(
-        GROUPS.outerjoin(
-            MEMBERS,
-            and_(
-                MEMBERS.c.group_id == GROUPS.c.id,
-                or_(
-                    MEMBERS.c.platform_user_id == bindparam("user_id"),
-                    MEMBERS.c.platform_user_id == bindparam("other_id"),
-                ),
-            ),
-        )
-    )
-    .where(
-        GROUPS.c.platform == bindparam("platform"),
-        GROUPS.c.workspace_id == bindparam("workspace_id"),
-        GROUPS.c.chat_id == bindparam("chat_id"),
-    )
+    .select_from(GROUPS.outerjoin(MEMBERS, _THE_USERS))
+    .where(*_IN_CHAT)
 )
+# A PostgreSQL write unit's lookup (`Unit.locks_groups`) locks the group's row, and the
+# members' rows it returns, until the unit ends: one group's writers take turns. The
+# members' rows are locked too because a locked row is returned as the writer before
+# left it (READ COMMITTED reads a row it had to wait for again), while the rest of a
+# statement reads from the snapshot taken before the wait; hence the inner join (an
+# outer join's optional side cannot be locked). FOR NO KEY UPDATE leaves the foreign-key
+# checks of new rows that point at them free to go on.
+_LOCKED_GROUP_AND_MEMBERS = Prepared(
+    select(*GROUPS.c, *MEMBERS.c)
+    .select_from(GROUPS.join(MEMBERS, _THE_USERS))
+    .where(*_IN_CHAT)
+    .with_for_update(of=[GROUPS, MEMBERS], key_share=True)
+)
+_LOCKED_GROUP = Prepared(select(*GROUPS.c).where(*_IN_CHAT).with_for_update(key_share=True))
 _MEMBER_BY_USER = Prepared(
     select(*MEMBERS.c).where(
         MEMBERS.c.group_id == bindparam("group_id"),
@@ -101,12 +120,16 @@ async def find_group_and_member(
     """The chat's group and the user's membership of it, in one query (the hot path).
 
     `other_id`, a user the command names, is looked up in the same query: `find_member`
-    then has them without one of its own.
+    then has them without one of its own. A PostgreSQL write unit locks the rows it
+    finds (`Unit.locks_groups`).
     """
     params = {"platform": platform, "workspace_id": workspace_id, "chat_id": chat_id}
-    rows = await unit.rows(
-        _GROUP_AND_MEMBERS, {**params, "user_id": user_id, "other_id": other_id or user_id}
-    )
+    users = {"user_id": user_id, "other_id": other_id or user_id}
+    if not unit.locks_groups:
+        rows = await unit.rows(_GROUP_AND_MEMBERS, {**params, **users})
+    elif not (rows := await unit.rows(_LOCKED_GROUP_AND_MEMBERS, {**params, **users})):
+        nobody = (None,) * len(MEMBER_COLUMNS)  # neither is a member (yet): the group alone
+        rows = [(*row, *nobody) for row in await unit.rows(_LOCKED_GROUP, params)]
     if not rows:
         return None, None
     width = len(GROUP_COLUMNS)
@@ -121,35 +144,46 @@ async def find_group_and_member(
 
 
 async def find_group(
-    session: AsyncSession, platform: str, workspace_id: str, chat_id: str
+    session: AsyncSession, platform: str, workspace_id: str, chat_id: str, *, lock: bool = False
 ) -> Group | None:
-    """The group bound to this chat."""
+    """The group bound to this chat (its row locked for the transaction with `lock`)."""
     statement = select(Group).where(
         Group.platform == platform, Group.workspace_id == workspace_id, Group.chat_id == chat_id
     )
+    if lock:
+        statement = statement.with_for_update(key_share=True)
     group: Group | None = (await session.exec(statement)).first()
     return group
 
 
-async def ensure_group(session: AsyncSession, values: dict[str, Any]) -> tuple[Group, bool]:
-    """The group for this chat, created with `values` if new; True when this call created it."""
-    created = await insert_ignore(session, Group, values)
-    group = await find_group(session, values["platform"], values["workspace_id"], values["chat_id"])
+async def ensure_group(unit: Unit, values: dict[str, Any]) -> tuple[Group, bool]:
+    """The group for this chat, created with `values` if new; True when this call created it.
+
+    A concurrent creator waits on the chat's unique key until the first one commits, then
+    finds its group (locked, as `find_group_and_member` does, in a PostgreSQL write unit).
+    """
+    created = await insert_ignore(unit.session, Group, values)
+    group = await find_group(unit.session, values["platform"], values["workspace_id"],
+                             values["chat_id"], lock=unit.locks_groups)  # fmt: skip
     assert group is not None
     return group, created
 
 
 async def groups_of_user(
-    session: AsyncSession, platform: str, workspace_id: str, user_id: str
+    unit: Unit, platform: str, workspace_id: str, user_id: str
 ) -> Sequence[Group]:
+    """The groups the user is a member of (in a private chat: where their command goes),
+    their rows locked in a PostgreSQL write unit."""
     statement = (
         select(Group)
         .join(Member, col(Member.group_id) == Group.id)
         .where(Group.platform == platform, Group.workspace_id == workspace_id)
-        .where(Member.platform_user_id == user_id)
+        .where(Member.platform_user_id == user_id, active())
         .order_by(col(Group.id))
     )
-    return (await session.exec(statement)).all()
+    if unit.locks_groups:
+        statement = statement.with_for_update(of=Group, key_share=True)
+    return (await unit.session.exec(statement)).all()
 
 
 async def find_member(unit: Unit, group_id: int, user_id: str) -> Member | None:
@@ -167,10 +201,16 @@ async def find_member(unit: Unit, group_id: int, user_id: str) -> Member | None:
 async def ensure_member(unit: Unit, values: dict[str, Any]) -> Member:
     """The member with this platform user id, created with `values` (the NEW_MEMBER
     columns; `username` may be left out) if new."""
-    await unit.execute(_ADD_MEMBER, {"username": None, **values})
+    member, _ = await add_member(unit, values)
+    return member
+
+
+async def add_member(unit: Unit, values: dict[str, Any]) -> tuple[Member, bool]:
+    """As `ensure_member`; True when this call created the member."""
+    created = await unit.execute(_ADD_MEMBER, {"username": None, **values}) > 0
     member = await find_member(unit, values["group_id"], values["platform_user_id"])
     assert member is not None
-    return member
+    return member, created
 
 
 async def members_named(session: AsyncSession, group_id: int, name: str) -> Sequence[Member]:
@@ -191,13 +231,34 @@ async def member_count(unit: Unit, group_id: int) -> int:
     return int(await unit.value(_MEMBER_COUNT, {"group_id": group_id}))
 
 
+def active(model: Any = Member) -> Any:
+    """The one notion of an active member (not left, not removed), for every query that
+    lists, ranks or counts members: the roster, the leaderboard, the scheduled posts.
+    A member who left keeps their row, and their entries keep counting in every total."""
+    return col(model.left_at).is_(None)
+
+
 async def roster(session: AsyncSession, group_id: int) -> Sequence[Member]:
+    """Every member the group ever had, by name (those who left too: their entries stay)."""
     statement = select(Member).where(Member.group_id == group_id).order_by(func.lower(Member.name))
     return (await session.exec(statement)).all()
 
 
+async def active_members(session: AsyncSession, group_id: int) -> Sequence[Member]:
+    """The group's active members, by name: the roster as `/members` and the posts show it."""
+    statement = (
+        select(Member)
+        .where(Member.group_id == group_id, active())
+        .order_by(func.lower(Member.name), col(Member.id))
+    )
+    return (await session.exec(statement)).all()
+
+
 async def classification_holder(session: AsyncSession, group_id: int, key: str) -> Member | None:
-    statement = select(Member).where(Member.group_id == group_id, Member.classification_key == key)
+    """The active member holding a classification (one who left has freed it)."""
+    statement = select(Member).where(
+        Member.group_id == group_id, Member.classification_key == key, active()
+    )
     return (await session.exec(statement)).first()
 
 
@@ -225,10 +286,12 @@ async def forget_deliveries(session: AsyncSession, before: datetime) -> int:
 
 
 async def count_with_role(session: AsyncSession, group_id: int, role: str) -> int:
-    """How many of the group's members have `role`."""
+    """How many of the group's active members have `role`. The group's row is locked first
+    (PostgreSQL), so that two leaders stepping down at once cannot leave the group with none."""
+    await session.exec(select(Group.id).where(Group.id == group_id).with_for_update())
     statement = (
         select(func.count())
         .select_from(Member)
-        .where(Member.group_id == group_id, Member.role == role)
+        .where(Member.group_id == group_id, Member.role == role, active())
     )
     return int((await session.exec(statement)).one())

@@ -15,6 +15,7 @@ from typing import Any, Protocol
 
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
+from storage.sqlite_inline import patiently
 from storage.statements import Prepared
 
 
@@ -82,6 +83,14 @@ class SqliteDriver:
 
     def in_transaction(self) -> bool:
         return self.connection.in_transaction
+
+    async def begin_immediate(self) -> None:
+        """``BEGIN IMMEDIATE``: the write lock up front (never "locked" half-way, when a
+        read turns into a write), waited for off the loop when another process holds it."""
+        try:
+            self.connection.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError:
+            await patiently(lambda: self.command("BEGIN IMMEDIATE"))
 
 
 class AsyncpgDriver:

@@ -13,7 +13,7 @@ from sqlmodel import SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.statements import Prepared, insert_values
-from storage.tables import OneToOne, Referral, Thanks, Visitor
+from storage.tables import AuditEntry, OneToOne, Referral, Thanks, Visitor
 from storage.units import Unit
 
 E = TypeVar("E", bound=SQLModel)
@@ -97,6 +97,16 @@ async def live_thanks_for(session: AsyncSession, referral_id: int) -> Sequence[T
         col(Thanks.referral_id) == referral_id, col(Thanks.voided) == false()
     )
     return (await session.exec(statement.order_by(col(Thanks.id)))).all()
+
+
+async def was_contacted(session: AsyncSession, group_id: int, referral_id: int) -> bool:
+    """Whether the referral was ever moved to `contacted` (its audit trail says so)."""
+    statement = select(AuditEntry.id).where(
+        col(AuditEntry.group_id) == group_id, col(AuditEntry.entity_kind) == "referral",
+        col(AuditEntry.entity_id) == referral_id, col(AuditEntry.action) == "status",
+        col(AuditEntry.reason) == "contacted",
+    )  # fmt: skip
+    return (await session.exec(statement.limit(1))).first() is not None
 
 
 async def referral_numbered(session: AsyncSession, group_id: int, number: int) -> Referral | None:

@@ -34,8 +34,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 from sqlalchemy.pool import NullPool
 from sqlmodel import SQLModel
 
-from bot.money import quantize
 from storage.clock import utcnow
+from storage.currency import quantize
 from storage.database import BUSY_TIMEOUT_MS, Database
 from storage.money_type import Money
 
@@ -46,10 +46,14 @@ LISTS = ("groups", "members", "referrals", "thanks", "one_to_ones", "visitors") 
 # keeps its meetings, RSVPs, attendance and audit trail; an import reads them when present.
 EXTRA_LISTS = ("meetings", "meeting_responses", "audit_log")
 ALL_LISTS = LISTS + EXTRA_LISTS
+# The interface's columns, then `number` (the one members see: a referral's number in its
+# group, the id that the answers and /undo give a thanks, one-to-one or visitor) and
+# `inside` (a referral's; empty for the other kinds), added at the end so that no column moves.
 CSV_COLUMNS = ("kind", "id", "group", "created_at", "from", "to", "amount", "currency",
-               "status", "temperature", "detail", "voided")  # fmt: skip
+               "status", "temperature", "detail", "voided", "number", "inside")  # fmt: skip
+BOM = "\ufeff"  # so that a spreadsheet reads the file as UTF-8 (accents, emoji)
 # Keys added to the documented ones (the format allows it), so that an import loses nothing:
-# groups: created_at, settings; members: username, ask; referrals: updated_at.
+# groups: created_at, settings; members: username, ask, left_at; referrals: updated_at.
 SETTINGS: dict[str, tuple[type, ...]] = {
     "meeting_weekday": (int, type(None)), "meeting_time": (str, type(None)),
     "meeting_place": (str, type(None)), "reminder_leads": (str,),
@@ -82,6 +86,7 @@ _EXPORT: dict[str, Callable[[Any], dict[str, Any]]] = {
         "id": str(r.id), "group_id": str(r.group_id), "platform_user_id": r.platform_user_id,
         "name": r.name, "business": r.business, "classification": r.classification,
         "role": r.role, "joined_at": iso(r.joined_at), "username": r.username, "ask": r.ask,
+        "left_at": None if r.left_at is None else iso(r.left_at),
     },
     "referrals": lambda r: {
         "id": str(r.id), "group_id": str(r.group_id), "number": r.number,
@@ -222,18 +227,18 @@ async def write_json(db: Database, out: TextIO, group_id: int | None = None) -> 
 def _csv_query(group_id: int | None) -> Select[Any]:
     groups, members = table("groups"), table("members")
     parts = []
-    for rank, (kind, name, from_id, to_id, detail, extra) in enumerate((
-        ("referral", "referrals", "giver_id", "receiver_id", "prospect", None),
-        ("thanks", "thanks", "from_id", "to_id", "note", None),
-        ("one_to_one", "one_to_ones", "member_a_id", "member_b_id", "note", None),
-        ("visitor", "visitors", "host_id", None, "name", "business"),
+    for rank, (kind, name, from_id, to_id, detail, extra, number) in enumerate((
+        ("referral", "referrals", "giver_id", "receiver_id", "prospect", None, "number"),
+        ("thanks", "thanks", "from_id", "to_id", "note", None, "id"),
+        ("one_to_one", "one_to_ones", "member_a_id", "member_b_id", "note", None, "id"),
+        ("visitor", "visitors", "host_id", None, "name", "business", "id"),
     )):  # fmt: skip
         t = table(name)
         giver, receiver = members.alias(), members.alias()
         joined = t.join(groups, groups.c.id == t.c.group_id).join(giver, giver.c.id == t.c[from_id])
         if to_id:
             joined = joined.join(receiver, receiver.c.id == t.c[to_id])
-        optional = {c: t.c[c] if c in t.c else null() for c in ("status", "temperature")}
+        optional = {c: t.c[c] if c in t.c else null() for c in ("status", "temperature", "inside")}
         optional["currency"] = t.c.currency if kind == "thanks" else null()
         part = select(
             literal(kind).label("kind"), literal(rank).label("rank"), t.c.id,
@@ -243,6 +248,7 @@ def _csv_query(group_id: int | None) -> Select[Any]:
             (t.c.amount if kind == "thanks" else type_coerce(null(), Money())).label("amount"),
             *(value.label(key) for key, value in optional.items()), t.c[detail].label("detail"),
             (t.c[extra] if extra else null()).label("extra"), t.c.voided,
+            t.c[number].label("number"),
         ).select_from(joined)  # fmt: skip
         parts.append(part if group_id is None else part.where(t.c.group_id == group_id))
     entries = union_all(*parts).subquery()
@@ -254,18 +260,25 @@ def _cell(value: str) -> str:
     return "'" + value if value.startswith(_FORMULA_START) else value
 
 
+def _flag(value: Any) -> str:
+    return "true" if value else "false"
+
+
 def _csv_row(r: Any) -> list[str]:
     detail = r.detail or ""
     if r.extra:  # a visitor's business
         detail = f"{detail} ({r.extra})"
+    inside = _flag(r.inside) if r.kind == "referral" else None
     cells = [r.kind, str(r.id), r.group_name, iso(r.created_at), r.from_name, r.to_name,
              _amount(r.amount, r.currency), r.currency, r.status, r.temperature, detail,
-             "true" if r.voided else "false"]  # fmt: skip
+             _flag(r.voided), str(r.number), inside]  # fmt: skip
     return [_cell(cell or "") for cell in cells]
 
 
 async def write_csv(db: Database, out: TextIO, group_id: int | None = None) -> None:
-    """Write the CSV export: one row per entry of every kind, oldest first."""
+    """Write the CSV export: a byte order mark, then one row per entry of every kind,
+    oldest first (RFC 4180: CRLF, quoted where needed; `out` should not translate them)."""
+    out.write(BOM)
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
     async with _snapshot(db) as conn:

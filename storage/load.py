@@ -16,9 +16,9 @@ from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.actions.roster import classification_key
 from storage.clock import utcnow
 from storage.database import Database
+from storage.directory import classification_key
 from storage.export import (
     ALL_LISTS,
     CHUNK,
@@ -101,13 +101,16 @@ def _group(x: dict[str, Any]) -> dict[str, Any]:
 
 def _member(x: dict[str, Any]) -> dict[str, Any]:
     classification = _opt(x["classification"])
+    left_at = None if x.get("left_at") is None else _time(x["left_at"])
+    # One who left has freed their classification: it is kept as text, without its key.
+    key = classification_key(classification) if classification and left_at is None else None
     return {
         "id": _int(x["id"]), "group_id": _int(x["group_id"]),
         "platform_user_id": _str(x["platform_user_id"]), "name": _str(x["name"]),
         "business": _opt(x["business"]), "classification": classification,
-        "classification_key": classification_key(classification) if classification else None,
+        "classification_key": key,
         "role": _str(x["role"]), "joined_at": _time(x["joined_at"]),
-        "username": _opt(x.get("username")), "ask": _opt(x.get("ask")),
+        "username": _opt(x.get("username")), "ask": _opt(x.get("ask")), "left_at": left_at,
     }  # fmt: skip
 
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlmodel import col, select
+from sqlalchemy import update
+from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.directory import insert_ignore
-from storage.tables import Meeting, MeetingResponse, Member, key
+from storage.tables import AuditEntry, Meeting, MeetingResponse, Member, key
 
 
 async def occurrence(
@@ -46,3 +47,40 @@ async def rsvps(session: AsyncSession, group_id: int, starts_at: datetime) -> di
     for rsvp, name in await session.exec(statement):
         answers.setdefault(str(rsvp), []).append(name)
     return answers
+
+
+async def attendance(session: AsyncSession, group_id: int, starts_at: datetime) -> dict[int, str]:
+    """What was recorded of one meeting: member id -> attendance."""
+    statement = (
+        select(MeetingResponse.member_id, MeetingResponse.attendance)
+        .join(Meeting, col(Meeting.id) == MeetingResponse.meeting_id)
+        .where(Meeting.group_id == group_id, Meeting.starts_at == starts_at)
+        .where(col(MeetingResponse.attendance).is_not(None))
+    )
+    return {member_id: str(status) for member_id, status in await session.exec(statement)}
+
+
+async def schedule_set_at(session: AsyncSession, group_id: int) -> datetime | None:
+    """When the weekly meeting was last set (`/meeting set`), from the audit trail."""
+    statement = select(func.max(AuditEntry.created_at)).where(
+        col(AuditEntry.group_id) == group_id,
+        col(AuditEntry.action) == "setting",
+        col(AuditEntry.entity_kind) == "meeting",
+    )
+    found: datetime | None = (await session.exec(statement)).one()
+    return found
+
+
+async def move(session: AsyncSession, group_id: int, starts_at: datetime, to: datetime) -> bool:
+    """Move a meeting (with its answers) to another time; False if there is none to move,
+    or already one at the new time."""
+    taken = select(Meeting.id).where(Meeting.group_id == group_id, Meeting.starts_at == to)
+    if starts_at == to or (await session.exec(taken)).first() is not None:
+        return False
+    statement = (
+        update(Meeting)
+        .where(col(Meeting.group_id) == group_id, col(Meeting.starts_at) == starts_at)
+        .values(starts_at=to)
+    )
+    result = await session.exec(statement)
+    return bool(result.rowcount)

@@ -8,6 +8,8 @@ from typing import Any
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from alembic.util import CommandError
 from sqlalchemy import text
 
 from storage.database import Database
@@ -29,8 +31,9 @@ def _upgrade(connection: Any, revision: str) -> None:
 
 
 async def upgrade(db: Database, revision: str = "head") -> None:
-    """Bring the schema up to `revision`; several instances starting at once take turns."""
-    async with db.engine.begin() as conn:
+    """Bring the schema up to `revision`; several instances starting at once take turns
+    (on SQLite, as every writer does: `Database.writing`)."""
+    async with db.writing() as conn:
         if not db.is_sqlite:
             await conn.execute(text("SELECT pg_advisory_xact_lock(7243011)"))
         await conn.run_sync(_upgrade, revision)
@@ -44,3 +47,16 @@ async def current_revision(db: Database) -> str | None:
     """The schema's revision (None for an empty database)."""
     async with db.engine.connect() as conn:
         return await conn.run_sync(_revision)
+
+
+def head_revision() -> str | None:
+    """The latest revision this version's migrations know."""
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+def is_known(revision: str) -> bool:
+    """True when `revision` is one of this version's migrations."""
+    try:
+        return ScriptDirectory.from_config(alembic_config()).get_revision(revision) is not None
+    except CommandError:
+        return False

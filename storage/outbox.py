@@ -1,4 +1,10 @@
-"""The outbox: messages written with the entry that caused them, delivered later."""
+"""The outbox: messages written with the entry that caused them, delivered later.
+
+A chat's messages go out one at a time, in the order they were written: only a chat's
+earliest pending message (its head) can be claimed, and the next one becomes the head
+when that one is settled. A head that waits (a 429's Retry-After, a 5xx's backoff, the
+chat's pacing) holds its chat back and no other.
+"""
 
 from __future__ import annotations
 
@@ -48,14 +54,39 @@ async def enqueue(unit: Unit, group: Group, messages: Sequence[Message], now: da
     await unit.execute_many(_ENQUEUE, rows)
 
 
+# A destination, as `bot.delivery.ChatKey` has it: a group's chat, or one user privately
+# (whichever group a private message came from).
+_CHAT = (
+    col(OutboxMessage.platform),
+    col(OutboxMessage.workspace_id),
+    func.coalesce(col(OutboxMessage.recipient_user_id), col(OutboxMessage.chat_id)),
+    col(OutboxMessage.recipient_user_id).is_(None),
+)
+
+
+def _same_chat(row: OutboxMessage) -> list[Any]:
+    """The conditions for a message to go where `row` goes."""
+    where = [col(OutboxMessage.platform) == row.platform,
+             col(OutboxMessage.workspace_id) == row.workspace_id]  # fmt: skip
+    if row.recipient_user_id is None:
+        return [*where, col(OutboxMessage.recipient_user_id).is_(None),
+                col(OutboxMessage.chat_id) == row.chat_id]  # fmt: skip
+    return [*where, col(OutboxMessage.recipient_user_id) == row.recipient_user_id]
+
+
 async def claim(
     session: AsyncSession, platforms: Sequence[str], now: datetime, lease: timedelta, limit: int
 ) -> list[OutboxMessage]:
-    """Lease up to `limit` due messages, oldest first; another instance skips leased ones."""
+    """Lease the heads of up to `limit` chats (each chat's earliest pending message) that
+    are due, the longest due first; another instance skips leased ones."""
+    heads = (
+        select(func.min(OutboxMessage.id))
+        .where(OutboxMessage.status == PENDING, col(OutboxMessage.platform).in_(platforms))
+        .group_by(*_CHAT)
+    )
     due = (
         select(OutboxMessage.id)
-        .where(OutboxMessage.status == PENDING, col(OutboxMessage.platform).in_(platforms))
-        .where(OutboxMessage.next_attempt_at <= now)
+        .where(col(OutboxMessage.id).in_(heads), OutboxMessage.next_attempt_at <= now)
         .where(or_(col(OutboxMessage.lease_until).is_(None), col(OutboxMessage.lease_until) < now))
         .order_by(col(OutboxMessage.next_attempt_at), col(OutboxMessage.id))
         .limit(limit)
@@ -101,6 +132,20 @@ async def settle(
         )
     result = await session.exec(statement.values(attempts=OutboxMessage.attempts + 1, **values))
     return bool(result.rowcount)
+
+
+async def pace(session: AsyncSession, row: OutboxMessage, until: datetime) -> None:
+    """The next message to `row`'s chat waits until `until` (the chat's pacing, kept where
+    every instance sees it)."""
+    head = select(func.min(OutboxMessage.id)).where(
+        OutboxMessage.status == PENDING, *_same_chat(row)
+    )
+    await session.exec(
+        update(OutboxMessage)
+        .where(col(OutboxMessage.id) == head.scalar_subquery())
+        .where(col(OutboxMessage.next_attempt_at) < until)
+        .values(next_attempt_at=until)
+    )
 
 
 async def release(

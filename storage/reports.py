@@ -28,6 +28,7 @@ from sqlalchemy import (
 )
 from sqlmodel import col
 
+from storage.directory import active
 from storage.money_type import Money, from_stored
 from storage.statements import Prepared
 from storage.tables import Member, OneToOne, Referral, Thanks, Visitor
@@ -128,37 +129,39 @@ class Standing:
     member_id: int
     name: str
     given: int = 0
-    credited: Decimal = Decimal(0)
+    credited: dict[str, Decimal] = field(default_factory=dict)  # thanks received, by currency
     one_to_ones: int = 0
 
 
 @cache
 def _board() -> Prepared:
-    """The leaderboard as one statement: per member, given, credited and one-to-ones."""
+    """The leaderboard as one statement: per active member and currency, given, credited
+    and one-to-ones (the counts come on the member's row without a currency)."""
 
     def window(model: Any) -> list[ColumnElement[bool]]:
         return [col(model.group_id) == bindparam("group_id"), _since(model, 0), *_live(model)]
 
     zero = type_coerce(literal(0), Money)
     amount = type_coerce(col(Thanks.amount), Money)
-    one = literal(1)
+    one, none = literal(1), null()
     facts = union_all(
-        select(col(Referral.giver_id).label("member_id"), one.label("given"),
-               zero.label("credited"), literal(0).label("met")).where(*window(Referral)),
-        select(col(Thanks.to_id), literal(0), amount, literal(0))
-        .where(*window(Thanks), col(Thanks.currency) == bindparam("currency"))
-        .where(col(Thanks.amount).is_not(None)),
-        select(col(OneToOne.member_a_id), literal(0), zero, one).where(*window(OneToOne)),
-        select(col(OneToOne.member_b_id), literal(0), zero, one).where(*window(OneToOne)),
+        select(col(Referral.giver_id).label("member_id"), none.label("currency"),
+               one.label("given"), zero.label("credited"), literal(0).label("met"))
+        .where(*window(Referral)),
+        select(col(Thanks.to_id), col(Thanks.currency), literal(0), amount, literal(0))
+        .where(*window(Thanks), col(Thanks.amount).is_not(None)),
+        select(col(OneToOne.member_a_id), none, literal(0), zero, one).where(*window(OneToOne)),
+        select(col(OneToOne.member_b_id), none, literal(0), zero, one).where(*window(OneToOne)),
     ).subquery("facts")  # fmt: skip
     per_member = (
         select(
             facts.c.member_id,
+            facts.c.currency,
             func.sum(facts.c.given).label("given"),
             func.sum(facts.c.credited).label("credited"),
             func.sum(facts.c.met).label("met"),
         )
-        .group_by(facts.c.member_id)
+        .group_by(facts.c.member_id, facts.c.currency)
         .subquery("per_member")
     )
     # Summed first, then joined: one name lookup per member rather than per entry.
@@ -166,21 +169,27 @@ def _board() -> Prepared:
         select(
             per_member.c.member_id,
             col(Member.name),
+            per_member.c.currency,
             per_member.c.given,
             type_coerce(per_member.c.credited, Money),
             per_member.c.met,
-        ).join(Member, col(Member.id) == per_member.c.member_id)
+        )
+        .join(Member, col(Member.id) == per_member.c.member_id)
+        .where(active(Member))
     )
 
 
 async def leaderboard(
-    unit: Unit, group_id: int, currency: str, start: datetime | None, end: datetime
+    unit: Unit, group_id: int, start: datetime | None, end: datetime
 ) -> list[Standing]:
-    """Every member with activity in the window, best first."""
-    params = {"group_id": group_id, "currency": currency, "start0": start or EPOCH, "end": end}
-    standings = [
-        Standing(member_id, name, int(given), Decimal(credited or 0), int(met))
-        for member_id, name, given, credited, met in await unit.rows(_board(), params)
-    ]
-    standings.sort(key=lambda s: (-s.given, -s.credited, -s.one_to_ones, s.name.lower()))
-    return standings
+    """Every active member with activity in the window, in no particular order (the ranking
+    is the core's: `bot.actions.reports.ranked`); closed business in every currency."""
+    params = {"group_id": group_id, "start0": start or EPOCH, "end": end}
+    standings: dict[int, Standing] = {}
+    for member_id, name, currency, given, credited, met in await unit.rows(_board(), params):
+        standing = standings.setdefault(member_id, Standing(member_id, name))
+        standing.given += int(given)
+        standing.one_to_ones += int(met)
+        if currency is not None:
+            standing.credited[currency] = Decimal(credited or 0)
+    return list(standings.values())

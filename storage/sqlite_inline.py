@@ -3,22 +3,56 @@
 SQLAlchemy's aiosqlite dialect sends every driver call (cursor, execute,
 fetch, close) through aiosqlite's worker thread: about 100 µs a call against
 1 µs for `sqlite3` itself, some 80 calls for one `/refer`. A statement on an
-indexed SQLite file takes microseconds, and writers in this process already
-queue on an asyncio lock (storage.database), so this module gives the
-dialect (through `create_async_engine(async_creator=...)`) a connection whose
+indexed SQLite file takes microseconds, so this module gives the dialect
+(through `create_async_engine(async_creator=...)`) a connection whose
 awaitables complete at once: the same `sqlite3` calls, without the hop.
 
-The price: a statement that waits on another *process's* write lock blocks
-the loop for up to the busy timeout. One process per SQLite file is the
-supported set-up; several instances use PostgreSQL.
+A call that waited on SQLite's lock would stop the whole loop, so none does:
+the process's connections run with ``busy_timeout = 0`` (a locked database
+is an error at once, never a wait), and a writer that finds the write lock
+taken (by another process: the CLI's import, say) waits for it here, with
+`patiently`: SQLite's own busy wait, the same pauses, bounded the same, but
+with `asyncio.sleep` between the tries, so the loop serves everyone else
+meanwhile. In this process nobody holds the write lock across an await
+(`storage.database`), so the lock is only ever found taken by another process.
 """
 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import sqlite3
-from collections.abc import AsyncIterator, Callable, Iterable, Sequence
-from typing import Any
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+BUSY_WAIT_SECONDS = 30.0  # how long a writer waits for another process's write lock
+# The pauses of SQLite's own busy handler (sqliteDefaultBusyCallback), then 100 ms each.
+PAUSES = (0.001, 0.002, 0.005, 0.01, 0.015, 0.02, 0.025, 0.025, 0.025, 0.05, 0.05, 0.1)
+
+
+def is_busy(error: BaseException) -> bool:
+    """True for SQLite's "database is locked" (SQLITE_BUSY and its extended codes), as
+    `sqlite3` raises it or wrapped by SQLAlchemy."""
+    orig = getattr(error, "orig", error)
+    code = getattr(orig, "sqlite_errorcode", 0) if isinstance(orig, sqlite3.Error) else 0
+    return code & 0xFF == sqlite3.SQLITE_BUSY
+
+
+async def patiently(attempt: Callable[[], Awaitable[T]], wait: float = BUSY_WAIT_SECONDS) -> T:
+    """`attempt()`, tried again after a pause each time it finds the database locked, for
+    up to `wait` seconds; then the last "database is locked" error. `attempt` must leave
+    nothing behind when it fails (a BEGIN that did not begin, a transaction rolled back)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + wait
+    for pause in itertools.chain(PAUSES, itertools.repeat(PAUSES[-1])):
+        try:
+            return await attempt()
+        except Exception as error:
+            if not is_busy(error) or loop.time() + pause > deadline:
+                raise
+        await asyncio.sleep(pause)
+    raise AssertionError("unreachable")
 
 
 class _Queue:

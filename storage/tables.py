@@ -67,6 +67,9 @@ class Member(SQLModel, table=True):
     ask: str | None = Field(default=None, max_length=500)
     role: str = Field(default="member", max_length=16)
     joined_at: datetime
+    # When they left or were removed (None: an active member). Their entries keep counting;
+    # the classification is freed (classification_key None), the text kept as history.
+    left_at: datetime | None = None
 
 
 class Referral(SQLModel, table=True):
@@ -187,7 +190,8 @@ class AuditEntry(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     group_id: int = Field(foreign_key="groups.id", index=True)
     actor_id: int | None = Field(default=None, foreign_key="members.id")
-    action: str = Field(max_length=32)  # voided | status | role | setting | attendance
+    # voided | status | role | setting | attendance | left | removed | rejoined
+    action: str = Field(max_length=32)
     entity_kind: str = Field(max_length=32)
     entity_id: int | None = None
     reason: str | None = Field(default=None, sa_column=Column(Text))

@@ -47,6 +47,14 @@ class Unit:
     def dialect_name(self) -> str:
         return str(self.dialect.name)
 
+    @property
+    def locks_groups(self) -> bool:
+        """True for a write unit on PostgreSQL: its group lookup locks the group's row
+        (`storage.directory`), so that one group's writes take turns and a rule that reads
+        then writes across rows (the last leader, the first member, one member per
+        classification) holds. SQLite's writers take turns already (`storage.batches`)."""
+        return self.write and self.dialect.name == "postgresql"
+
     async def rows(self, prepared: Prepared, params: Mapping[str, Any] | None = None) -> list[Any]:
         """Every row of a prepared statement, as tuples."""
         await self._flush()

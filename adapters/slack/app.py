@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import secrets
 from collections.abc import Callable
 from typing import Any
 
@@ -25,7 +26,7 @@ from bot.settings import Settings
 from storage.database import Database
 
 JsonDict = dict[str, Any]
-MODALS = {"/refer": views.refer_modal, "/thanks": views.thanks_modal}
+MODALS = {"/refer": views.refer_modal, "/thanks": views.thanks_modal, "/tyfcb": views.thanks_modal}
 HOME_COMMANDS = ("/balance", "/referrals", "/leaderboard")
 NAMELESS_CHANNELS = ("directmessage", "privategroup", "")
 
@@ -56,6 +57,7 @@ class SlackAdapter:
         app.command(re.compile(r"^/"))(self.on_command)
         app.event("app_mention")(self.on_mention)
         app.event("app_home_opened")(self.on_home_opened)
+        app.event("message")(self.on_message)  # every message event is acked, most ignored
         app.action(re.compile(r"^cmd-"))(self.on_button)
         app.action(re.compile(r"^ask-"))(self.on_prompt_button)
         app.view("refer")(self.on_modal)
@@ -131,6 +133,23 @@ class SlackAdapter:
             channel=event["channel"], user=event["user"], **extra,
             **render.message(replies, group_chat(chat)),
         )  # fmt: skip
+
+    async def on_message(
+        self, event: JsonDict, body: JsonDict, client: AsyncWebClient, context: AsyncBoltContext
+    ) -> None:
+        """A member's message in the bot's DM (its Messages tab): a command, the slash left
+        out (`balance`) or not; answered in the DM. Edits, files and bots' posts: ignored."""
+        if event.get("channel_type") != "im" or event.get("subtype") or event.get("bot_id"):
+            return
+        if not event.get("user") or not (event.get("text") or "").strip():
+            return
+        team = body.get("team_id") or event.get("team") or ""
+        chat = await self.chat(client, team, event["channel"], None)
+        line = inc.mention_command(event["text"], context.bot_user_id)
+        incoming = await self.incoming(client, chat, event["user"], None, line, body["event_id"])
+        replies = await self.handle(incoming)
+        extra = {"thread_ts": event["thread_ts"]} if event.get("thread_ts") else {}
+        await client.chat_postMessage(channel=event["channel"], **extra, **render.message(replies))
 
     async def on_home_opened(self, event: JsonDict, body: JsonDict, client: AsyncWebClient) -> None:
         if event.get("tab", "home") != "home":
@@ -241,16 +260,20 @@ def create_app(
     """The bolt app: one bot token, or the OAuth install flow when a client id is set.
 
     Every Web API client it builds (per workspace too) uses `settings.slack_api_url`.
+    Every request over HTTP is verified against the signing secret; Socket Mode needs
+    none (its envelopes come over the app's own WebSocket), and without one an HTTP
+    request could never verify (a random secret nobody knows).
     """
     token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
     secret = settings.slack_signing_secret
+    if secret is None and settings.slack_app_token is None:
+        raise ValueError("SLACK_SIGNING_SECRET is needed in HTTP mode to verify Slack's requests")
     multi = bool(settings.slack_client_id and settings.slack_client_secret)
     app = AsyncApp(
-        signing_secret=secret.get_secret_value() if secret else "",
+        signing_secret=secret.get_secret_value() if secret else secrets.token_hex(32),
         client=AsyncWebClient(token=None if multi else token, base_url=settings.slack_api_url),
         process_before_response=True,
         oauth_settings=oauth.oauth_settings(settings, db) if multi else None,
-        request_verification_enabled=secret is not None,
         ssl_check_enabled=False,
     )
     if multi:

@@ -1,7 +1,9 @@
 """Who is who in a workspace: `users.info` and `conversations.info`, cached with a TTL.
 
-A stale entry is refreshed on the next use; when Slack does not answer, the
-stale entry (or the name Slack wrote in the payload) is used instead.
+A stale entry is refreshed on the next use; when Slack does not answer (a network
+error, a timeout, 5xx, rate limited), the stale entry (or the name Slack wrote in
+the payload) is used instead. When Slack answers that the user does not exist
+(`user_not_found`), no name stands in: the core asks them to join.
 """
 
 from __future__ import annotations
@@ -30,6 +32,16 @@ class Person:
     is_admin: bool
     can_be_member: bool = True  # not a bot (Slackbot included), not a deactivated account
     timezone: str | None = None  # the IANA zone of the person's Slack profile
+    exists: bool = True  # False: Slack answered that there is no such user
+
+
+# `users.info` errors that are Slack's answer about the user, not a failure to answer.
+NO_SUCH_USER = frozenset({"user_not_found", "user_not_visible"})
+
+
+def nobody(user_id: str) -> Person:
+    """A user Slack says does not exist (or this app may not see): never made a member."""
+    return Person(user_id, user_id, None, False, can_be_member=False, exists=False)
 
 
 def person_from(user: dict[str, Any]) -> Person:
@@ -51,8 +63,9 @@ def person_from(user: dict[str, Any]) -> Person:
 
 
 def as_sender(user_id: str, found: Person | None, fallback_name: str | None) -> Sender:
-    """The core's `Sender`: the user as found, else the name Slack wrote in the payload."""
-    if found is None:
+    """The core's `Sender`: the user as found, else the name Slack wrote in the payload
+    (Slack signed the request this user sent, whatever `users.info` says)."""
+    if found is None or not found.exists:
         return Sender(user_id, fallback_name or user_id, username=fallback_name)
     return Sender(
         user_id, found.name, username=found.username, is_admin=found.is_admin,
@@ -63,9 +76,10 @@ def as_sender(user_id: str, found: Person | None, fallback_name: str | None) -> 
 def as_names(
     labels: dict[str, str], ids: list[str], found: Sequence[Person | None]
 ) -> dict[str, str]:
-    """id -> display name; a user not found keeps the label Slack wrote in the text
-    (`<@U2|bob>`), and one with neither is left out, as are bots and deactivated
-    accounts: the core then asks them to join rather than recording such a member."""
+    """id -> display name; a user Slack did not answer about keeps the label Slack wrote
+    in the text (`<@U2|bob>`), and one with neither is left out, as are users Slack says
+    do not exist, bots and deactivated accounts: the core then asks them to join rather
+    than recording such a member."""
     names = {}
     for user_id, person in zip(ids, found, strict=True):
         if person is not None and not person.can_be_member:
@@ -90,10 +104,16 @@ class People:
         return cached[1] if cached is not None and self._is_fresh(cached[0]) else None
 
     async def person(self, client: AsyncWebClient, team_id: str, user_id: str) -> Person | None:
-        """The user, from the cache while fresh, else from `users.info`."""
+        """The user, from the cache while fresh, else from `users.info`; `nobody` when
+        Slack answers that there is no such user; None when Slack does not answer."""
 
         async def fetch() -> Person:
-            return person_from((await client.users_info(user=user_id))["user"])
+            try:
+                return person_from((await client.users_info(user=user_id))["user"])
+            except SlackApiError as error:
+                if error.response.get("error") not in NO_SUCH_USER:
+                    raise  # Slack did not answer about the user (5xx, rate limited, a scope)
+                return nobody(user_id)
 
         found: Person | None = await self._through(
             self._users, (team_id, user_id), fetch, f"users.info {user_id}"

@@ -3,6 +3,8 @@ outbox transport, built from one `Settings`."""
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import Callable, Sequence
 
 from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
@@ -16,6 +18,8 @@ from adapters.slack.transport import SlackTransport, create_transport
 from bot.service import Core
 from bot.settings import Settings
 from storage.database import Database
+
+log = logging.getLogger("referral_bot.serve")
 
 
 def slack_routes(app: AsyncApp) -> list[BaseRoute]:
@@ -44,6 +48,7 @@ class SlackPlatform:
         self.app = create_app(settings, db, core, on_recorded=on_recorded)
         self._transport = create_transport(settings, db)
         self._socket_mode = None
+        self._connecting: asyncio.Task[None] | None = None
         if settings.slack_app_token is not None:
             from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
@@ -59,9 +64,19 @@ class SlackPlatform:
         return self._transport
 
     async def start(self) -> None:
+        """Socket Mode connects in the background: bolt retries until Slack answers, and a
+        SIGTERM meanwhile must still end the process."""
         if self._socket_mode is not None:
-            await self._socket_mode.connect_async()
+            self._connecting = asyncio.create_task(self._socket_mode.connect_async())
+            self._connecting.add_done_callback(_log_connected)
 
     async def stop(self) -> None:
+        if self._connecting is not None:
+            self._connecting.cancel()
         if self._socket_mode is not None:
             await self._socket_mode.close_async()
+
+
+def _log_connected(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and task.exception() is None:
+        log.info("slack socket mode connected")

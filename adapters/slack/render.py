@@ -26,13 +26,14 @@ _MORE_ROOM = 40  # room kept in a section for the "and N more" line
 
 # The commands Slack keeps for itself, written with the names they have in Slack, so that
 # a hint ("send /join ...") or a usage line ("/status <referral number> ...") can be typed.
-_SLACK_WORDS = re.compile(r"(?<![\w/@])/(status|join)\b")
-_IN_SLACK = {"status": "/refstatus", "join": "/joingroup"}
+_SLACK_WORDS = re.compile(r"(?<![\w/@])/(status|join|leave)\b")
+_IN_SLACK = {"status": "/refstatus", "join": "/joingroup", "leave": "/leavegroup"}
 
 
 def escape(text: str) -> str:
     """Slack's three control characters as entities: no mention, link or ping survives.
-    The interface's `/status` and `/join` come out as Slack's `/refstatus` and `/joingroup`."""
+    The interface's `/status`, `/join` and `/leave` come out as Slack's `/refstatus`,
+    `/joingroup` and `/leavegroup`."""
     text = _SLACK_WORDS.sub(lambda m: _IN_SLACK[m.group(1)], text)
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 

@@ -23,15 +23,19 @@ ACTIONS: dict[type, Action] = {
     c.ShowLeaderboard: reports.show_leaderboard,
     c.Join: roster.join,
     c.UpdateProfile: roster.update_profile,
+    c.ShowProfile: roster.show_profile,
     c.ListMembers: roster.list_members,
+    c.Leave: roster.leave,
     c.ShowMeeting: meetings.show_meeting,
     c.AnswerMeeting: meetings.answer_meeting,
     c.ScheduleMeeting: meetings.schedule_meeting,
     c.CancelMeetings: meetings.cancel_meetings,
     c.RecordAttendance: meetings.record_attendance,
+    c.ShowAttendance: meetings.show_attendance,
     c.ShowSettings: settings.show_settings,
     c.ChangeSetting: settings.change_setting,
     c.SetRole: settings.set_role,
+    c.RemoveMember: roster.remove_member,
     c.Undo: undo.undo,
     c.ShowHelp: help.show_help,
 }
@@ -41,8 +45,12 @@ RECORDS_NOTHING = (c.ShowHelp,)
 # Only reads the ledger: a redelivery simply reads it again, so no delivery id is kept.
 READ_ONLY = (
     c.ShowBalance, c.ShowLeaderboard, c.ListReferrals, c.ListMembers, c.ShowMeeting,
-    c.ShowSettings,
+    c.ShowSettings, c.ShowAttendance, c.ShowProfile,
 )  # fmt: skip
+# Make nobody a member (nor set a group up): reading, and leaving.
+JOINS_NOBODY = (*READ_ONLY, c.Leave)
+# What a member who left may still send besides reading: /join brings them back.
+BRINGS_BACK = (c.Join,)
 
 
 async def run(ctx: Context, command: c.Command) -> list[Reply]:

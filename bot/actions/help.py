@@ -9,8 +9,16 @@ from bot.messages import Reply, Section, to_sender
 
 
 def command_help(spec: Spec) -> Section:
-    """Everything about one command: its forms, what it does, examples."""
-    lines = (spec.usage, *spec.more, spec.summary, *(f"e.g. {e}" for e in spec.examples))
+    """Everything about one command: its forms, what it does, examples. A command with
+    sub-commands (`/settings`) is the title; each sub-command follows once, with its example."""
+    if spec.forms:
+        lines: tuple[str, ...] = (
+            spec.summary,
+            *(f"{form.usage}  e.g. {form.example}" for form in spec.forms),
+            *(f"e.g. {e}" for e in spec.examples if e != spec.usage),
+        )
+    else:
+        lines = (spec.usage, *spec.more, spec.summary, *(f"e.g. {e}" for e in spec.examples))
     if spec.aliases:
         lines = (*lines, "Also: " + ", ".join(f"/{a}" for a in spec.aliases))
     return Section(f"/{spec.name}", lines)

@@ -3,23 +3,25 @@
 from __future__ import annotations
 
 from bot import commands as c
+from bot.actions.corrections import correct_won
 from bot.context import Context, Refusal
 from bot.messages import Button, Reply, Section, to_group, to_member, to_sender
 from bot.money import format_money
-from bot.texts import shorten
+from bot.texts import entry_name, shorten
 from storage import directory, entries
 from storage.tables import Member, OneToOne, Referral, Thanks, Visitor, key
 
 _ORDER = {"open": 0, "contacted": 1, "won": 2, "lost": 2}
 
 
-def status_buttons(number: int) -> tuple[Button, ...]:
-    """The buttons that move a received referral forward."""
-    return (
+def status_buttons(number: int, status: str = "open") -> tuple[Button, ...]:
+    """The buttons that move a received referral forward from its status (only those)."""
+    buttons = (
         Button(f"Contacted #{number}", f"/status {number} contacted"),
         Button(f"Won #{number}", f"/status {number} won", prompt="amount", style="primary"),
         Button(f"Lost #{number}", f"/status {number} lost", style="danger"),
     )
+    return tuple(b for b in buttons if _ORDER[b.command.split()[-1]] > _ORDER[status])
 
 
 def _flags(referral: Referral) -> str:
@@ -57,14 +59,15 @@ async def thank(ctx: Context, cmd: c.ThankMember) -> list[Reply]:
         amount=cmd.amount, currency=ctx.group.currency, note=cmd.note, created_at=ctx.now,
     )  # fmt: skip
     note = f" ({cmd.note})" if cmd.note else ""
+    name = entry_name("thanks", key(thanks))
     if cmd.amount is None:
         return [
-            to_sender(f"Your thanks to {other.name} is recorded (thanks {thanks.id})."),
+            to_sender(f"Your thanks to {other.name} is recorded ({name})."),
             to_group(f"{ctx.member.name} thanked {other.name}{note}."),
         ]
     money = format_money(cmd.amount, ctx.group.currency)
     return [
-        to_sender(f"Thanks to {other.name} recorded (thanks {thanks.id}): "
+        to_sender(f"Thanks to {other.name} recorded ({name}): "
                   f"{money} of closed business credited to them."),
         to_group(f"{ctx.member.name} thanked {other.name} for closed business: {money}{note}."),
     ]  # fmt: skip
@@ -73,7 +76,7 @@ async def thank(ctx: Context, cmd: c.ThankMember) -> list[Reply]:
 async def _referral(ctx: Context, number: int) -> Referral:
     referral = await entries.referral_numbered(ctx.session, ctx.group_id, number)
     if referral is None or referral.voided:
-        raise Refusal(f"There is no referral #{number} in this group. /referrals lists yours.")
+        raise Refusal(f"There is no referral #{number} in this group (yours are in /referrals).")
     return referral
 
 
@@ -81,6 +84,8 @@ async def move_referral(ctx: Context, cmd: c.MoveReferral) -> list[Reply]:
     referral = await _referral(ctx, cmd.number)
     if referral.receiver_id != ctx.member_id:
         raise Refusal(f"Only the member who received referral #{cmd.number} can move it.")
+    if cmd.status == referral.status == "won":  # the receiver corrects the amount
+        return await correct_won(ctx, referral, cmd)
     if _ORDER[cmd.status] <= _ORDER[referral.status]:
         raise Refusal(
             f"Referral #{cmd.number} is already {referral.status}; a referral only moves "
@@ -92,7 +97,7 @@ async def move_referral(ctx: Context, cmd: c.MoveReferral) -> list[Reply]:
     giver_text = f"{ctx.member.name} moved your referral #{cmd.number} to {cmd.status}."
     replies = [to_sender(f"Referral #{cmd.number} is now {cmd.status}.")]
     if cmd.status == "won" and cmd.amount is not None:
-        await entries.add(
+        thanks = await entries.add(
             ctx.unit, Thanks, group_id=ctx.group_id, from_id=ctx.member_id,
             to_id=referral.giver_id, amount=cmd.amount, currency=ctx.group.currency,
             note=f"referral #{cmd.number}", referral_id=referral.id, created_at=ctx.now,
@@ -102,7 +107,9 @@ async def move_referral(ctx: Context, cmd: c.MoveReferral) -> list[Reply]:
         giver_name = giver.name if giver else "the giver"
         replies = [
             to_sender(f"Referral #{cmd.number} is now won: {money} of closed business "
-                      f"credited to {giver_name}."),
+                      f"credited to {giver_name} ({entry_name('thanks', key(thanks))}). "
+                      f"A wrong amount is corrected within 24 hours with "
+                      f"/status {cmd.number} won <amount>."),
             to_group(f"{ctx.member.name} thanked {giver_name} for closed business: {money} "
                      f"(referral #{cmd.number})."),
         ]  # fmt: skip
@@ -128,7 +135,7 @@ async def list_referrals(ctx: Context, cmd: c.ListReferrals) -> list[Reply]:
         sections.append(Section("Received", tuple(line(r, r.giver_id) for r in received)))
     if given:
         sections.append(Section("Given", tuple(line(r, r.receiver_id) for r in given)))
-    buttons = tuple(b for r in received[:10] for b in status_buttons(r.number))
+    buttons = tuple(b for r in received[:10] for b in status_buttons(r.number, r.status))
     return [to_sender("Your open referrals:", *sections, buttons=buttons)]
 
 
@@ -140,7 +147,9 @@ async def log_one_to_one(ctx: Context, cmd: c.LogOneToOne) -> list[Reply]:
     )  # fmt: skip
     assert other.id is not None
     return [
-        to_sender(f"One-to-one with {other.name} logged (onetoone {meeting.id})."),
+        to_sender(
+            f"One-to-one with {other.name} logged ({entry_name('one_to_one', key(meeting))})."
+        ),
         to_member(other, f"{ctx.member.name} logged a one-to-one with you."),
     ]
 
@@ -151,4 +160,5 @@ async def log_visitor(ctx: Context, cmd: c.LogVisitor) -> list[Reply]:
         business=cmd.business, created_at=ctx.now,
     )  # fmt: skip
     business = f" ({cmd.business})" if cmd.business else ""
-    return [to_sender(f"Visitor {cmd.name}{business} logged (visitor {visitor.id}). Thank you!")]
+    name = entry_name("visitor", key(visitor))
+    return [to_sender(f"Visitor {cmd.name}{business} logged ({name}). Thank you!")]

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from bot import commands as c
+from bot.arguments import ATTENDANCE
 from bot.context import Context, Refusal
 from bot.messages import Button, Reply, Section, to_group, to_sender
 from bot.parsing import weekday_name
-from bot.schedule import next_occurrence, parse_clock, previous_occurrence
-from storage import meetings
-from storage.tables import Meeting
+from bot.schedule import meeting_of_the_day, next_occurrence, on_day, parse_clock
+from storage import directory, meetings
+from storage.tables import Meeting, key
 
 RSVP_BUTTONS = (
     Button("Attend", "/meeting rsvp yes", style="primary"),
@@ -33,8 +35,6 @@ async def _meeting(ctx: Context, starts_at: datetime) -> Meeting:
 
 
 def describe(ctx: Context, starts_at: datetime) -> str:
-    from zoneinfo import ZoneInfo
-
     local = starts_at.astimezone(ZoneInfo(ctx.group.timezone))
     place = f", {ctx.group.meeting_place}" if ctx.group.meeting_place else ""
     return f"{local:%A %d %B at %H:%M} ({ctx.group.timezone}){place}"
@@ -91,14 +91,75 @@ async def cancel_meetings(ctx: Context, cmd: c.CancelMeetings) -> list[Reply]:
     return [to_sender("The weekly meeting is off; no reminders will be posted.")]
 
 
-async def record_attendance(ctx: Context, cmd: c.RecordAttendance) -> list[Reply]:
-    """Leaders: a member's attendance at the latest meeting."""
-    ctx.require_leader("record attendance")
+async def _meeting_of_the_day(ctx: Context) -> datetime:
+    """Today's meeting from the start of its day, else the latest; never one from before
+    the schedule was set (no such meeting took place)."""
     weekday, clock = _schedule(ctx)
+    starts = meeting_of_the_day(weekday, parse_clock(clock), ctx.group.timezone, ctx.now)
+    set_at = await meetings.schedule_set_at(ctx.session, ctx.group_id)
+    zone = ZoneInfo(ctx.group.timezone)
+    if set_at is not None and starts.astimezone(zone).date() < set_at.astimezone(zone).date():
+        first = next_occurrence(weekday, parse_clock(clock), ctx.group.timezone, ctx.now)
+        raise Refusal("No meeting has taken place since the meeting was set; the first is on "
+                      f"{describe(ctx, first)}. Attendance is recorded from the start of its "
+                      "day.")  # fmt: skip
+    return starts
+
+
+async def record_attendance(ctx: Context, cmd: c.RecordAttendance) -> list[Reply]:
+    """Leaders: a member's attendance at today's meeting (from the start of its day), else
+    at the latest."""
+    ctx.require_leader("record attendance")
     member = await ctx.resolve(cmd.member)
-    starts = previous_occurrence(weekday, parse_clock(clock), ctx.group.timezone, ctx.now)
+    starts = await _meeting_of_the_day(ctx)
     response = await meetings.response(ctx.session, await _meeting(ctx, starts), member, ctx.now)
     response.attendance, response.updated_at = cmd.status, ctx.now
     ctx.session.add(response)
     ctx.audit("attendance", "member", cmd.status, member.id)
     return [to_sender(f"{member.name}: {cmd.status} on {describe(ctx, starts)}.")]
+
+
+async def show_attendance(ctx: Context, cmd: c.ShowAttendance) -> list[Reply]:
+    """Leaders: what was recorded of today's meeting (else the latest)."""
+    ctx.require_leader("see the attendance")
+    starts = await _meeting_of_the_day(ctx)
+    recorded = await meetings.attendance(ctx.session, ctx.group_id, starts)
+    by_status: dict[str, list[str]] = {}
+    for member in await directory.roster(ctx.session, ctx.group_id):
+        by_status.setdefault(recorded.get(key(member), ""), []).append(member.name)
+    lines = tuple(
+        f"{(status or 'not recorded yet').capitalize()} ({len(names)}): {', '.join(names)}"
+        for status in (*ATTENDANCE, "")
+        if (names := by_status.get(status))
+    )
+    return [to_sender(f"Attendance on {describe(ctx, starts)}", Section("Attendance", lines))]
+
+
+def _local_label(clock: str, timezone: str) -> str:
+    """`07:00 Berlin time`, or `07:00 UTC` for a zone without a place."""
+    place = timezone.rsplit("/", 1)[-1].replace("_", " ")
+    return f"{clock} {place} time" if "/" in timezone else f"{clock} {timezone}"
+
+
+async def timezone_changed(ctx: Context, old_zone: str, changed: str) -> list[Reply]:
+    """After `/settings timezone`: the meeting keeps its local time, so its moment moves; say
+    so, and move the next meeting (with the answers already given) to the new moment."""
+    g = ctx.group
+    if g.meeting_weekday is None or g.meeting_time is None or old_zone == g.timezone:
+        return [to_sender(changed)]
+    clock = parse_clock(str(g.meeting_time))
+    was = next_occurrence(int(g.meeting_weekday), clock, old_zone, ctx.now)
+    day = was.astimezone(ZoneInfo(old_zone)).date()
+    to = on_day(day, clock, g.timezone)
+    await meetings.move(ctx.session, ctx.group_id, was, to)
+    meeting = f"{weekday_name(int(g.meeting_weekday))} {g.meeting_time}"
+    if to == was:
+        return [to_sender(f"{changed} The {meeting} meeting stays at {to:%H:%M} UTC.")]
+    moved = (f"The {meeting} meeting is now {_local_label(str(g.meeting_time), g.timezone)}, "
+             f"{to:%H:%M} UTC (it was {was:%H:%M} UTC)")  # fmt: skip
+    answered = await meetings.rsvps(ctx.session, ctx.group_id, to)
+    kept = f"; the answers for {day:%A %d %B} are kept" if answered else ""
+    return [
+        to_sender(f"{changed} {moved}{kept}."),
+        to_group(f"The group's timezone is now {g.timezone}. {moved}."),
+    ]

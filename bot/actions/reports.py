@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from decimal import Decimal
+
 from bot import commands as c
 from bot.context import Context
 from bot.messages import Reply, Section, to_sender
-from bot.money import format_money
 from bot.periods import Period, Window, window
-from bot.texts import amounts, plural, signed
+from bot.texts import amounts, natural_key, plural, signed
 from storage import reports
 
 LEADERBOARD_LINES = 15
+BALANCE_TITLE = "Referrals, closed business, one-to-ones and visitors"
 
 
 def _heading(label: str) -> str:
@@ -18,50 +21,74 @@ def _heading(label: str) -> str:
     return label[:1].upper() + label[1:]
 
 
-def balance_line(totals: reports.Totals, currency: str) -> str:
-    """A balance in one line: given vs received first."""
+def balance_line(totals: reports.Totals, currency: str, whose: str = "you") -> str:
+    """A balance in one line: given vs received first; `whose` received the closed business
+    of the thanks they gave ("you", or "they" for someone else's balance)."""
     net = signed(totals.given - totals.received)
     return (
         f"{totals.given} given / {totals.received} received (net {net})"
         f" · {amounts(totals.credited, currency)} closed business credited"
-        f" · {amounts(totals.thanked, currency)} received"
+        f" · {amounts(totals.thanked, currency)} closed business {whose} received"
         f" · {plural(totals.one_to_ones, 'one-to-one')} · {plural(totals.visitors, 'visitor')}"
     )
 
 
 async def show_balance(ctx: Context, cmd: c.ShowBalance) -> list[Reply]:
     """The balance of the sender or of the member named, for one period or all time and quarter."""
-    member = await ctx.resolve(cmd.member) if cmd.member else ctx.member
+    member = await ctx.resolve(cmd.member, reading=True) if cmd.member else ctx.member
     assert member.id is not None
+    whose = "you" if member.id == ctx.sender_id else "they"
     periods = [cmd.period] if cmd.period else [Period.ALL, Period.QUARTER]
     spans = [window(period, ctx.now, ctx.group.timezone) for period in periods]
     found = await reports.totals_since(ctx.unit, member.id, [s.start for s in spans], ctx.now)
     lines = [
-        f"{_heading(span.label)}: {balance_line(totals, ctx.group.currency)}"
+        f"{_heading(span.label)}: {balance_line(totals, ctx.group.currency, whose)}"
         for span, totals in zip(spans, found, strict=True)
     ]
-    return [to_sender(f"Balance of {member.name}", Section(member.name, tuple(lines)))]
+    gone = " (no longer in the group)" if member.left_at is not None else ""
+    return [to_sender(f"Balance of {member.name}{gone}", Section(BALANCE_TITLE, tuple(lines)))]
+
+
+def ranked(
+    standings: Sequence[reports.Standing], currency: str
+) -> list[tuple[int, reports.Standing]]:
+    """The ranking with its ranks: referrals given, then closed business credited in the
+    group's currency, then in each other currency (by code), then one-to-ones. Members equal
+    on all of these share a rank (1, 2, 2, 4) and are listed by name in natural order."""
+    others = sorted({code for s in standings for code in s.credited} - {currency})
+
+    def score(s: reports.Standing) -> tuple[Decimal | int, ...]:
+        business = [-s.credited.get(code, Decimal(0)) for code in (currency, *others)]
+        return (-s.given, *business, -s.one_to_ones)
+
+    ordered = sorted(standings, key=lambda s: (score(s), natural_key(s.name), s.member_id))
+    out: list[tuple[int, reports.Standing]] = []
+    for place, standing in enumerate(ordered, start=1):
+        tied = out and score(out[-1][1]) == score(standing)
+        out.append((out[-1][0] if tied else place, standing))
+    return out
 
 
 async def standings_section(ctx: Context, span: Window) -> Section:
     """The leaderboard over `span` as a section of plain names (never mentions)."""
-    standings = await reports.leaderboard(
-        ctx.unit, ctx.group_id, ctx.group.currency, span.start, span.end
-    )
+    standings = await reports.leaderboard(ctx.unit, ctx.group_id, span.start, span.end)
     return standings_lines(standings, span.label, ctx.group.currency)
 
 
-def standings_lines(standings: list[reports.Standing], label: str, currency: str) -> Section:
-    """The ranking as plain lines (names, never mentions), cut after the first 15."""
+def standings_lines(standings: Sequence[reports.Standing], label: str, currency: str) -> Section:
+    """The ranking as plain lines (names, never mentions): the first 15 places, with every
+    member tied for the 15th (a cut never separates a tie), then "and N more"."""
     if not standings:
         return Section(_heading(label), ("Nothing recorded yet.",))
+    places = ranked(standings, currency)
+    shown = [(rank, s) for rank, s in places if rank <= LEADERBOARD_LINES]
     lines = [
-        f"{rank}. {s.name}: {s.given} given · {format_money(s.credited, currency)} "
+        f"{rank}. {s.name}: {s.given} given · {amounts(s.credited, currency)} "
         f"closed business credited · {plural(s.one_to_ones, 'one-to-one')}"
-        for rank, s in enumerate(standings[:LEADERBOARD_LINES], start=1)
+        for rank, s in shown
     ]
-    if len(standings) > LEADERBOARD_LINES:
-        lines.append(f"and {len(standings) - LEADERBOARD_LINES} more")
+    if len(places) > len(shown):
+        lines.append(f"and {len(places) - len(shown)} more")
     return Section(_heading(label), tuple(lines))
 
 
@@ -69,4 +96,4 @@ async def show_leaderboard(ctx: Context, cmd: c.ShowLeaderboard) -> list[Reply]:
     """The group's ranking for a period."""
     span = window(cmd.period, ctx.now, ctx.group.timezone)
     section = await standings_section(ctx, span)
-    return [to_sender(f"Leaderboard of {ctx.group.name}, {span.label}", section)]
+    return [to_sender(f"Leaderboard of {ctx.group.name}", section)]

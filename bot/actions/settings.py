@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from bot import commands as c
+from bot.actions.meetings import timezone_changed
 from bot.context import LEADER, MEMBER, Context, Refusal
 from bot.messages import Reply, Section, to_group, to_sender
 from bot.money import format_money
@@ -75,11 +76,14 @@ async def show_settings(ctx: Context, cmd: c.ShowSettings) -> list[Reply]:
 async def change_setting(ctx: Context, cmd: c.ChangeSetting) -> list[Reply]:
     """Leaders: change one setting."""
     ctx.require_leader("change the settings")
+    old_zone = ctx.group.timezone
     setattr(ctx.group, _COLUMNS[cmd.name], _stored(cmd.name, cmd.value))
     ctx.session.add(ctx.group)
     stored = str(_stored(cmd.name, cmd.value))
     ctx.audit("setting", cmd.name, stored)
     shown = next(line for line in _settings_lines(ctx) if line.lower().startswith(cmd.name[:6]))
+    if cmd.name == "timezone":
+        return await timezone_changed(ctx, old_zone, f"Changed. {shown}.")
     return [to_sender(f"Changed. {shown}")]
 
 
@@ -87,11 +91,15 @@ async def set_role(ctx: Context, cmd: c.SetRole) -> list[Reply]:
     """Leaders: give or take the leader role."""
     ctx.require_leader("change roles")
     member = await ctx.resolve(cmd.member)
-    demoting = cmd.role == MEMBER and member.role == LEADER
+    if member.role == cmd.role:
+        already = "a leader" if cmd.role == LEADER else "not a leader"
+        return [to_sender(f"{member.name} is already {already} of {ctx.group.name}.")]
+    demoting = cmd.role == MEMBER
     if demoting and await directory.count_with_role(ctx.session, ctx.group_id, LEADER) <= 1:
         raise Refusal(f"{member.name} is the only leader; name another leader first.")
     member.role = cmd.role
     ctx.session.add(member)
     ctx.audit("role", "member", cmd.role, member.id)
-    text = f"{member.name} is now a {cmd.role} of {ctx.group.name}."
+    now = "no longer a leader" if demoting else "now a leader"
+    text = f"{member.name} is {now} of {ctx.group.name}."
     return [to_sender(text), to_group(text)]

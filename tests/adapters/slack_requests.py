@@ -263,6 +263,58 @@ def app_mention_event(
     )
 
 
+def message_event(
+    text: str = "balance",
+    *,
+    user: str = "U1",
+    channel: str | None = None,
+    channel_type: str = "im",
+    team_id: str = "T0001",
+    event_id: str = "Ev5",
+    subtype: str | None = None,
+    bot_id: str | None = None,
+    thread_ts: str | None = None,
+    retry_num: int | None = None,
+    bot_user_id: str = "UBOT",
+    api_app_id: str = "A1",
+    secret: str = SIGNING_SECRET,
+    timestamp: int | None = None,
+    bad_signature: bool = False,
+) -> SlackRequest:
+    """A ``message`` event (``message.im``: a message in the app's DM, ``channel`` ``D...``)."""
+    ts = _event_ts()
+    event: JsonDict = {
+        "client_msg_id": str(uuid.uuid4()),
+        "type": "message",
+        "text": text,
+        "user": user,
+        "ts": ts,
+        "team": team_id,
+        "channel": channel or f"D{user}",
+        "event_ts": ts,
+        "channel_type": channel_type,
+    }
+    if subtype is not None:
+        event["subtype"] = subtype
+    if bot_id is not None:
+        event["bot_id"] = bot_id
+    if thread_ts is not None:
+        event["thread_ts"] = thread_ts
+    return event_callback(
+        event,
+        team_id=team_id,
+        api_app_id=api_app_id,
+        event_id=event_id,
+        event_time=int(float(ts)),
+        bot_user_id=bot_user_id,
+        channel=event["channel"],
+        retry_num=retry_num,
+        secret=secret,
+        timestamp=timestamp,
+        bad_signature=bad_signature,
+    )
+
+
 def app_home_opened_event(
     user: str = "U1",
     *,

@@ -5,7 +5,9 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import func, select
 
+from storage.tables import Member, OutboxMessage, Referral
 from tests.adapters.slack_harness import MARKS, Harness, blocks_text, bot, slack  # noqa: F401
 
 pytestmark = MARKS
@@ -44,6 +46,35 @@ async def test_a_bot_or_a_deactivated_account_is_never_made_a_member(
     assert "I don't know that person yet" in answer
     members = await bot.answer("/members")
     assert "Helper" not in members
+
+
+async def _count(bot: Harness, table: type) -> int:
+    async with bot.db.transaction() as session:
+        return int((await session.exec(select(func.count()).select_from(table))).one()[0])
+
+
+async def test_a_user_slack_says_does_not_exist_is_asked_to_join(bot: Harness) -> None:
+    await bot.command("/joingroup", "Plumber")  # the group, with alice in it
+
+    answer = await bot.answer("/refer", "<@U404|ghost> Jane Roe, 555-0100, roof")
+
+    assert [call.args["user"] for call in bot.slack.calls_to("users.info")][-1] == "U404"
+    assert "I don't know that person yet: they join by sending /joingroup" in answer
+    assert await _count(bot, Referral) == 0
+    assert await _count(bot, Member) == 1  # no member "ghost"
+    assert await _count(bot, OutboxMessage) == 1  # alice's welcome, nothing for the referral
+
+
+@pytest.mark.parametrize("status", [500, 503, 429])
+async def test_when_slack_does_not_answer_the_name_in_the_text_stands_in(
+    bot: Harness, status: int
+) -> None:
+    bot.slack.fail("users.info", status=status, times=None)
+
+    answer = await bot.answer("/refer", "<@U404|ghost> Jane Roe, 555-0100, roof")
+
+    assert "Referral #1 to ghost recorded" in answer
+    assert await _count(bot, Referral) == 1
 
 
 @pytest.mark.parametrize(
@@ -114,6 +145,7 @@ COMMANDS = [
     ("/refstatus", "1 contacted", "contacted"),  # Slack's name for /status
     ("/onetoone", "<@U2> coffee", "One-to-one with Bob Baker logged"),
     ("/121", "<@U3|carol> lunch", "One-to-one with Carol logged"),
+    ("/tyfcb", "<@U3|carol> 1,200 the kitchen", "Thanks to Carol recorded"),  # /thanks
     ("/visitor", "Jane Roe, Roe Catering", "Visitor Jane Roe (Roe Catering) logged"),
     ("/join", "Accountant", ""),
     ("/joingroup", "Accountant", "Accountant"),  # Slack's name for /join
@@ -151,10 +183,12 @@ async def test_help_names_the_slack_commands_for_status_and_join(bot: Harness) -
     answer = await bot.answer("/help")
 
     assert (
-        "Slack keeps the names status and join for its own commands, so here they are "
-        "/refstatus and /joingroup; a mention of the bot takes every command by its own "
-        "name, e.g. @referral-bot status 12 won 4000."
+        "Slack keeps the names status, join and leave for its own commands, so here they are "
+        "/refstatus, /joingroup and /leavegroup; a mention of the bot takes every command by its "
+        "own name, e.g. @referral-bot status 12 won 4000. In a direct message with the bot a "
+        "command works without the slash too, e.g. balance."
     ) in answer
+    assert "/leavegroup: Leave the group" in answer  # the usage line, in Slack's name
     assert "/status" not in answer and "/join " not in answer
 
 
@@ -182,3 +216,16 @@ async def test_a_command_in_a_dm_uses_the_members_only_group(bot: Harness) -> No
     answer = await bot.answer("/balance", channel_id="DU1", channel_name="directmessage")
 
     assert "Alice" in answer
+
+
+async def test_leavegroup_is_slacks_name_for_leave(bot: Harness) -> None:
+    await bot.command("/joingroup", "Plumber")
+    await bot.command("/joingroup", "Roofer", user_id="U2")
+
+    answer = await bot.answer("/leavegroup", user_id="U2")
+
+    assert "You left" in answer and "/joingroup brings you back" in answer
+    assert "Bob Baker" not in await bot.answer("/members")
+    assert "Bob Baker is no longer in the group" in await bot.answer(
+        "/refer", "<@U2|bob> ACME Ltd, 555-1234"
+    )

@@ -1,4 +1,5 @@
-"""Mentions and App Home through the Events API, processed before the 200, once per event."""
+"""Mentions, messages in the bot's DM and App Home through the Events API, processed before
+the 200, once per event."""
 
 # ruff: noqa: F811  (the fixtures `slack` and `bot` are imported from slack_harness)
 
@@ -16,7 +17,11 @@ from tests.adapters.slack_harness import (  # noqa: F401
     slack,
     view_of,
 )
-from tests.adapters.slack_requests import app_home_opened_event, app_mention_event
+from tests.adapters.slack_requests import (
+    app_home_opened_event,
+    app_mention_event,
+    message_event,
+)
 
 pytestmark = MARKS
 
@@ -43,10 +48,11 @@ async def test_a_mention_runs_the_command_and_answers_ephemerally(
 
 
 async def test_a_mention_with_a_slash_works_too(bot: Harness) -> None:
+    await bot.post(app_mention_event("<@UBOT> /joingroup Plumber", event_id="EvJ"))
     await bot.post(app_mention_event("<@UBOT> /balance", event_id="EvB"))
 
-    (answer,) = bot.slack.calls_to("chat.postEphemeral")
-    assert "Alice" in blocks_text(answer.args["blocks"])
+    (_, answer) = bot.slack.calls_to("chat.postEphemeral")
+    assert "Balance of Alice" in blocks_text(answer.args["blocks"])
 
 
 @pytest.mark.parametrize("words", ["joingroup Plumber", "join Plumber", "/joingroup Plumber"])
@@ -121,3 +127,67 @@ async def test_the_messages_tab_is_ignored(bot: Harness) -> None:
 
     assert response.status_code == 200
     assert bot.slack.calls_to("views.publish") == []
+
+
+def _dm_answers(bot: Harness, channel: str = "DU1") -> list[str]:
+    return [blocks_text(call.args["blocks"]) for call in bot.slack.calls_to("chat.postMessage")
+            if call.args["channel"] == channel]  # fmt: skip
+
+
+@pytest.mark.parametrize("text", ["balance", "Balance", "/balance", "<@UBOT> balance"])
+async def test_a_command_typed_in_the_bots_dm_is_answered_there(bot: Harness, text: str) -> None:
+    await bot.command("/joingroup", "Plumber")  # alice is in exactly one group
+
+    response = await bot.post(message_event(text))
+
+    assert response.status_code == 200
+    (answer,) = _dm_answers(bot)  # posted before the 200, as a message in the DM
+    assert "Alice" in answer and "given" in answer
+    assert bot.slack.calls_to("chat.postEphemeral") == []
+
+
+async def test_a_thanks_typed_in_the_dm_records_once_per_event(bot: Harness) -> None:
+    await bot.command("/joingroup", "Plumber")
+    text = "thanks <@U2> 250 kitchen job"
+
+    first = await bot.post(message_event(text, event_id="EvM"))
+    retry = await bot.post(message_event(text, event_id="EvM", retry_num=1))
+
+    assert first.status_code == retry.status_code == 200
+    (thanks,) = await _thanks(bot)
+    assert thanks.amount == 250 and thanks.note == "kitchen job"
+    first_answer, retried_answer = _dm_answers(bot)
+    assert "Thanks to Bob Baker recorded" in first_answer
+    assert retried_answer == first_answer  # the stored answer, nothing recorded again
+    await bot.deliver()
+    assert len(bot.posts("C1")) == 2  # alice's welcome and the thanks, once
+
+
+async def test_a_bad_command_in_the_dm_gets_the_right_form(bot: Harness) -> None:
+    await bot.command("/joingroup", "Plumber")
+
+    await bot.post(message_event("thanks nobody"))
+
+    (answer,) = _dm_answers(bot)
+    assert "/thanks @member [amount] [note]" in answer
+    assert await _thanks(bot) == []
+
+
+@pytest.mark.parametrize(
+    "request_kwargs",
+    [
+        dict(subtype="message_changed"),
+        dict(subtype="bot_message", bot_id="BBOT"),
+        dict(bot_id="BBOT", user="UBOT"),  # the bot's own post in the DM
+        dict(channel="C1", channel_type="channel"),  # not the bot's DM
+        dict(text="  "),
+    ],
+)
+async def test_other_messages_are_acknowledged_and_ignored(
+    bot: Harness, request_kwargs: dict[str, str]
+) -> None:
+    response = await bot.post(message_event(**{"text": "balance", **request_kwargs}))
+
+    assert response.status_code == 200
+    assert bot.slack.calls_to("chat.postMessage") == []
+    assert bot.slack.calls_to("chat.postEphemeral") == []

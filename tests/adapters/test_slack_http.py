@@ -12,8 +12,14 @@ from sqlalchemy import func, select
 from adapters.http import create_http_app
 from storage.database import Database
 from storage.tables import Delivery
-from tests.adapters.slack_harness import MARKS, Harness, bot, slack  # noqa: F401
-from tests.adapters.slack_requests import app_mention_event, slash_command, url_verification
+from tests.adapters.fake_slack import FakeSlack
+from tests.adapters.slack_harness import MARKS, Harness, bot, open_harness, slack  # noqa: F401
+from tests.adapters.slack_requests import (
+    SlackRequest,
+    app_mention_event,
+    slash_command,
+    url_verification,
+)
 
 pytestmark = MARKS
 
@@ -49,6 +55,41 @@ async def test_bad_signature_is_refused_and_records_nothing(bot: Harness) -> Non
     assert command.status_code == mention.status_code == 401
     assert await _deliveries(bot.db) == 0
     assert bot.slack.calls == []
+
+
+def _unsigned(request: SlackRequest) -> SlackRequest:
+    headers = {k: v for k, v in request.headers.items() if not k.startswith("X-Slack-")}
+    return SlackRequest(request.body, headers)
+
+
+async def _forged(bot: Harness) -> list[int]:
+    """What a forger gets: unsigned, signed with an empty secret, and badly signed."""
+    requests = [
+        _unsigned(slash_command("/joingroup", "Forger", user_id="U1")),
+        _unsigned(url_verification("chal")),
+        _unsigned(app_mention_event("<@UBOT> thanks <@U2> 5")),
+        slash_command("/joingroup", "Forger", secret=""),
+        url_verification("chal", secret=""),
+        slash_command("/joingroup", "Forger", bad_signature=True),
+    ]
+    return [(await bot.post(request)).status_code for request in requests]
+
+
+async def test_unsigned_requests_are_refused_and_record_nothing(bot: Harness) -> None:
+    assert await _forged(bot) == [401] * 6
+    assert await _deliveries(bot.db) == 0
+    assert bot.slack.calls == []
+
+
+async def test_socket_mode_without_a_signing_secret_still_refuses_http(
+    slack: FakeSlack, db: Database
+) -> None:
+    # Socket Mode needs no signing secret and serves no /slack/events; were the app ever
+    # put behind HTTP all the same, nothing unsigned would get in.
+    overrides = dict(slack_signing_secret=None, slack_app_token="xapp-test")
+    async for socket_bot in open_harness(slack, db, **overrides):
+        assert await _forged(socket_bot) == [401] * 6
+        assert await _deliveries(socket_bot.db) == 0
 
 
 async def test_stale_timestamp_is_refused_and_records_nothing(bot: Harness) -> None:

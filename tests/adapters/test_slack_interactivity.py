@@ -74,8 +74,9 @@ async def test_refer_without_text_opens_the_modal_and_its_submission_records(
     assert len(bot.posts("C1")) == 1  # the group notice went to the channel it came from
 
 
-async def test_thanks_without_text_opens_a_modal_too(bot: Harness) -> None:
-    await bot.command("/thanks", "")
+@pytest.mark.parametrize("command", ["/thanks", "/tyfcb"])
+async def test_thanks_without_text_opens_a_modal_too(bot: Harness, command: str) -> None:
+    await bot.command(command, "")
     modal = view_of(bot.slack.calls_to("views.open")[0].args)
     state = {
         "member": {"user": {"type": "users_select", "selected_user": "U3"}},

@@ -24,7 +24,7 @@ SLACK_BUILT_IN = {"me", "status", "away", "dnd", "shrug", "remind", "msg", "feed
 def test_every_command_is_a_slash_command_slack_accepts() -> None:
     offered = set(re.findall(r'- command: "/([\w-]+)"', MANIFEST))
     as_the_core_reads_them = {command_text(f"/{name}", "")[1:] for name in offered}
-    wanted = {spec.name for spec in SPECS} | {"121"}
+    wanted = {name for spec in SPECS for name in (spec.name, *spec.aliases)}  # /tyfcb, /121
 
     assert wanted <= as_the_core_reads_them
     assert not offered & SLACK_BUILT_IN
@@ -46,9 +46,12 @@ def test_scopes_match_what_the_install_flow_asks_for() -> None:
 
 
 def test_events_and_interactivity_point_at_the_one_endpoint() -> None:
-    for event in ("app_mention", "app_home_opened", "app_uninstalled", "tokens_revoked"):
+    events = ("app_mention", "app_home_opened", "app_uninstalled", "message.im", "tokens_revoked")
+    for event in events:
         assert f"      - {event}\n" in MANIFEST
     assert "home_tab_enabled: true" in MANIFEST
     assert "messages_tab_enabled: true" in MANIFEST  # where the bot's DMs are read
+    assert "messages_tab_read_only_enabled: false" in MANIFEST  # and commands typed
+    assert "      - im:history\n" in MANIFEST  # message.im needs it
     urls = set(re.findall(r"(?:url|request_url): (\S+)", MANIFEST))
     assert urls == {"https://bot.example.com/slack/events"}

@@ -85,10 +85,10 @@ async def referrals_and_thanks_at_once(chats: list[Chat]) -> None:
             got = await reports.totals(unit, int(ids[name(i)] or 0), None, END_OF_TIME)
             assert got.given == 1 and got.received == (1 if i else 0)
             assert got.credited == {"USD": amount(i)}
-        return await reports.leaderboard(unit, int(group.id or 0), "USD", None, END_OF_TIME)
+        return await reports.leaderboard(unit, int(group.id or 0), None, END_OF_TIME)
 
     board = await db.run(read, write=False)
-    assert sum(s.credited for s in board) == sum(amount(i) for i in range(WRITERS))
+    assert sum(s.credited["USD"] for s in board) == sum(amount(i) for i in range(WRITERS))
     assert await count(db, OutboxMessage, OutboxMessage.recipient_user_id != None) >= WRITERS  # noqa: E711
 
 

@@ -8,14 +8,18 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.service import FAILED, Core, GroupDefaults
 from storage import directory
+from storage.batches import BatchFailed
 from storage.database import Database
 from storage.migrate import upgrade
 from storage.tables import Group, Member
 from storage.units import Unit, Work
+from tests.conftest import Chat
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 
@@ -117,25 +121,53 @@ async def test_a_unit_that_waits_on_something_else_is_refused(sqlite_db: Databas
     assert await members(sqlite_db) == ["ann"]
 
 
-async def test_a_failed_commit_fails_every_unit_of_the_batch(sqlite_db: Database) -> None:
-    """A foreign key checked at COMMIT (deferred) fails it: nobody hears "recorded"."""
+async def dangling(unit: Unit) -> str:
+    """A unit whose foreign key is checked at COMMIT (deferred): it fails the COMMIT."""
+    await unit.driver.command("PRAGMA defer_foreign_keys = ON")
+    await directory.ensure_member(unit, dict(
+        group_id=99, platform_user_id="ghost", name="Ghost", role="member", joined_at=NOW,
+    ))  # fmt: skip
+    return "ghost"
 
-    async def dangling(unit: Unit) -> str:
-        driver = unit.driver
-        await driver.command("PRAGMA defer_foreign_keys = ON")
-        await directory.ensure_member(unit, dict(
-            group_id=99, platform_user_id="ghost", name="Ghost", role="member", joined_at=NOW,
-        ))  # fmt: skip
-        return "ghost"
+
+async def test_a_failed_commit_fails_every_unit_of_the_batch(sqlite_db: Database) -> None:
+    """Nobody hears "recorded", not even a unit that had failed on its own."""
+
+    async def refused(unit: Unit) -> None:
+        await joins("doomed")(unit)
+        raise ValueError("refused")
 
     results = await asyncio.gather(
-        sqlite_db.run(joins("ann")), sqlite_db.run(dangling), return_exceptions=True
-    )
-    assert all(isinstance(r, IntegrityError) for r in results), results
+        sqlite_db.run(joins("ann")), sqlite_db.run(refused), sqlite_db.run(dangling),
+        return_exceptions=True,
+    )  # fmt: skip
+    assert all(isinstance(r, BatchFailed) for r in results), results
+    assert isinstance(results[2].__cause__, IntegrityError)  # type: ignore[union-attr]
     assert await members(sqlite_db) == []
     # the next batch starts afresh
     assert await sqlite_db.run(joins("ben")) == "ben"
     assert await members(sqlite_db) == ["ben"]
+
+
+async def test_a_redelivery_in_the_batch_of_a_failed_commit_is_not_told_recorded(
+    sqlite_db: Database,
+) -> None:
+    """The second delivery of a message, in the same batch as the first, would find the
+    first's answer stored in the batch's transaction; the COMMIT fails: both callers hear
+    that nothing was recorded, and the platform's next delivery records it."""
+    chat = Chat(Core(sqlite_db, GroupDefaults()), chat_id="north")
+    await chat.say("ann", "/join Plumber")
+    await chat.say("ben", "/join Roofer")
+    await chat.say("ann", "/refer @ben Jane Roe, 555-0100, roof")
+    status = chat.incoming("ben", "/status 1 won 400", delivery_id="won-1")
+    first, again, _ = await asyncio.gather(
+        chat.core.handle(status), chat.core.handle(status), sqlite_db.run(dangling),
+        return_exceptions=True,
+    )  # fmt: skip
+    assert [r.text for r in first] == [r.text for r in again] == [FAILED]  # type: ignore[union-attr]
+    assert "#1" in await chat.text("ben", "/referrals")  # still open
+    assert "Referral #1 is now won: $400.00" in await chat.text("ben", "/status 1 won 400",
+                                                                 delivery_id="won-1")  # fmt: skip
 
 
 async def test_a_caller_that_gave_up_before_its_batch_ran_records_nothing(
@@ -152,27 +184,48 @@ async def test_a_caller_that_gave_up_before_its_batch_ran_records_nothing(
     assert await members(sqlite_db) == ["ann"]
 
 
-async def test_session_writers_and_batches_take_turns(sqlite_db: Database) -> None:
-    async def session_writer(user_id: str) -> None:
-        async with sqlite_db.transaction() as session:
-            session.add(Member(group_id=1, platform_user_id=user_id, name=user_id,
-                               joined_at=NOW))  # fmt: skip
-            await session.flush()
-            await asyncio.sleep(0)  # a session writer may wait: the batches wait for it
+async def session_writer(db: Database, user_id: str, *, waits: bool = False) -> None:
+    async with db.transaction() as session:
+        session.add(Member(group_id=1, platform_user_id=user_id, name=user_id,
+                           joined_at=NOW))  # fmt: skip
+        await session.flush()
+        if waits:
+            await asyncio.sleep(0)
 
+
+async def test_session_writers_and_batches_take_turns(sqlite_db: Database) -> None:
     await asyncio.gather(
-        session_writer("s1"), sqlite_db.run(joins("b1")), session_writer("s2"),
-        sqlite_db.run(joins("b2")),
+        session_writer(sqlite_db, "s1"), sqlite_db.run(joins("b1")),
+        session_writer(sqlite_db, "s2"), sqlite_db.run(joins("b2")),
     )  # fmt: skip
     assert sorted(await members(sqlite_db)) == ["b1", "b2", "s1", "s2"]
+
+
+async def test_a_session_writer_that_waits_on_something_else_is_refused(
+    sqlite_db: Database,
+) -> None:
+    """It would hold SQLite's write lock while the loop runs other tasks: rolled back."""
+    results = await asyncio.gather(
+        session_writer(sqlite_db, "sleepy", waits=True), sqlite_db.run(joins("ann")),
+        return_exceptions=True,
+    )  # fmt: skip
+    assert isinstance(results[0], RuntimeError) and results[1] == "ann"
+    assert await members(sqlite_db) == ["ann"]
+
+
+async def test_a_reading_unit_cannot_write(sqlite_db: Database) -> None:
+    """Every write takes the one path: a reader's connection refuses one."""
+    with pytest.raises(OperationalError, match="readonly"):
+        await sqlite_db.run(joins("sneaky"), write=False)
+    with pytest.raises(OperationalError, match="readonly"):
+        async with sqlite_db.transaction(write=False) as session:
+            session.add(Member(group_id=1, platform_user_id="sneaky", name="S", joined_at=NOW))
+    assert await members(sqlite_db) == []
 
 
 async def test_commands_of_every_kind_share_a_batch(sqlite_db: Database, tmp_path: Path) -> None:
     """Commands that use the ORM session (a profile, a setting) and commands that do not
     (referrals, thanks) in one batch: each recorded as if alone."""
-    from bot.service import Core, GroupDefaults
-    from tests.conftest import Chat
-
     chat = Chat(Core(sqlite_db, GroupDefaults()), chat_id="north")
     for who in ("ann", "ben", "cat"):
         await chat.say(who, "/join")
@@ -186,7 +239,7 @@ async def test_commands_of_every_kind_share_a_batch(sqlite_db: Database, tmp_pat
         chat.text("cat", "/thanks @ben 300"),
     )
     assert commits_in_wal(tmp_path / "batches.db") == before + 1
-    assert "Welcome" in answers[0]
+    assert "Your classification is now Plumber" in answers[0]
     assert "Referral #1 to Cat recorded (hot)" in answers[1]
     assert "Currency: EUR" in answers[2]
     assert "Cat's Roofs" in answers[3]
@@ -216,15 +269,25 @@ async def test_closing_the_database_finishes_the_work_queued(tmp_path: Path) -> 
 async def test_every_connection_runs_with_the_settings_the_batches_rely_on(
     sqlite_db: Database,
 ) -> None:
-    """WAL (readers never wait on the batch), NORMAL sync (a commit survives the process
-    being killed), foreign keys, and savepoint journals in memory (a unit of a batch writes
-    no temporary file)."""
-    pragmas = ("journal_mode", "synchronous", "foreign_keys", "temp_store", "busy_timeout")
-    wanted = ["wal", 1, 1, 2, 30_000]
+    """WAL (readers never wait on the batch), FULL sync (a commit acknowledged survives a
+    power cut, not only the process being killed), foreign keys, savepoint journals in
+    memory (a unit of a batch writes no temporary file), no busy wait (it would stop the
+    loop: a writer waits for the lock off it), and readers that cannot write."""
+    pragmas = ("journal_mode", "synchronous", "foreign_keys", "temp_store", "busy_timeout",
+               "query_only")  # fmt: skip
+    writer, reader = ["wal", 2, 1, 2, 0, 0], ["wal", 2, 1, 2, 0, 1]
 
     async def read(unit: Unit) -> list[object]:
         connection = await unit.session.connection()
         return [(await connection.exec_driver_sql(f"PRAGMA {p}")).scalar() for p in pragmas]
 
-    assert await sqlite_db.run(read) == wanted  # the batches' connection
-    assert await sqlite_db.run(read, write=False) == wanted  # a pooled reader's
+    async def read_session(session: AsyncSession) -> list[object]:
+        connection = await session.connection()
+        return [(await connection.exec_driver_sql(f"PRAGMA {p}")).scalar() for p in pragmas]
+
+    assert await sqlite_db.run(read) == writer  # the batches' connection
+    assert await sqlite_db.run(read, write=False) == reader  # a pooled reader's
+    async with sqlite_db.transaction() as session:
+        assert await read_session(session) == writer
+    async with sqlite_db.transaction(write=False) as session:
+        assert await read_session(session) == reader

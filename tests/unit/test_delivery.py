@@ -24,10 +24,14 @@ PHONE = "call Dana on +1 555 0100"
 class FakeTransport:
     """Records what it was given; answers from `script` (by text), else ok."""
 
-    def __init__(self, platform: str = "fake", interval: float = 0.0) -> None:
+    def __init__(self, platform: str = "fake", interval: float = 0.0,
+                 journal: list[Outgoing] | None = None) -> None:  # fmt: skip
         self.platform = platform
         self.interval = interval
+        self.overall_rate: float | None = None
         self.calls: list[Outgoing] = []
+        self.times: list[float] = []  # the event loop's time of each send
+        self.journal = journal if journal is not None else []  # shared by several instances
         self.script: dict[str, list[Sent | Exception]] = {}
         self.blocked: set[str] = set()  # texts whose send waits for `gate`
         self.gate = asyncio.Event()
@@ -39,6 +43,8 @@ class FakeTransport:
 
     async def send(self, message: Outgoing) -> Sent:
         self.calls.append(message)
+        self.journal.append(message)
+        self.times.append(asyncio.get_running_loop().time())
         self.started.set()
         if self.rendezvous is not None:
             rendezvous, self.rendezvous = self.rendezvous, None
@@ -127,19 +133,97 @@ async def test_order_per_chat_kept_and_chats_independent(db: Database, clock: Cl
     for i in range(5):
         await enqueue(db, clock, first, f"A{i}")
         await enqueue(db, clock, second, f"B{i}")
-    transport = FakeTransport(interval=0.01)
+    transport = FakeTransport()
     transport.blocked = {"A0"}
-    deliverer = Deliverer(db, [transport], clock=clock)
-
-    batch = asyncio.create_task(deliverer.run_once())
-    for _ in range(500):  # B is not held up by A's slow first message
-        if len([t for t in transport.texts if t.startswith("B")]) == 5:
-            break
-        await asyncio.sleep(0.01)
-    assert transport.texts == ["A0", "B0", "B1", "B2", "B3", "B4"]
-    transport.gate.set()
-    assert await batch == 10
+    stop = asyncio.Event()
+    runner = asyncio.create_task(Deliverer(db, [transport], clock=clock).run(stop, idle=0.01))
+    try:
+        for _ in range(500):  # B is not held up by A's slow first message
+            if len([t for t in transport.texts if t.startswith("B")]) == 5:
+                break
+            await asyncio.sleep(0.01)
+        assert transport.texts == ["A0", "B0", "B1", "B2", "B3", "B4"]
+        transport.gate.set()
+        for _ in range(500):
+            if len(transport.texts) == 10:
+                break
+            await asyncio.sleep(0.01)
+    finally:
+        stop.set()
+        transport.gate.set()
+        await asyncio.wait_for(runner, timeout=5)
     assert [t for t in transport.texts if t.startswith("A")] == [f"A{i}" for i in range(5)]
+    assert {r.status for r in await rows(db)} == {"sent"}
+
+
+async def test_a_busy_chat_never_holds_back_a_quiet_one(db: Database, clock: Clock) -> None:
+    """30 notices paced in one chat; a referral's details for someone else go out at once."""
+    busy, quiet = await make_group(db, clock, "busy"), await make_group(db, clock, "quiet")
+    await enqueue(db, clock, busy, *(f"notice {i}" for i in range(30)))
+    transport = FakeTransport(interval=0.1)  # 30 notices: 3 seconds of pacing
+    deliverer = Deliverer(db, [transport])  # the real clock: pacing is real time here
+    stop = asyncio.Event()
+    runner = asyncio.create_task(deliverer.run(stop))
+    try:
+        await asyncio.wait_for(transport.started.wait(), timeout=5)
+        await enqueue(db, clock, quiet, "the prospect's details", recipient="U7")
+        deliverer.wake()
+        for _ in range(1000):
+            if "the prospect's details" in transport.texts:
+                break
+            await asyncio.sleep(0.005)
+    finally:
+        stop.set()
+        await asyncio.wait_for(runner, timeout=5)
+    texts = transport.texts
+    assert "the prospect's details" in texts
+    notices = [t for t in texts if t.startswith("notice")]
+    assert notices == [f"notice {i}" for i in range(len(notices))]  # in order, as queued
+    assert len(notices) < 30  # the busy chat's backlog had not drained yet
+    state = await by_text(db)
+    assert state["notice 29"].status == "pending" and state["notice 29"].lease_until is None
+
+
+async def test_a_chat_backlog_does_not_crowd_out_other_chats(db: Database, clock: Clock) -> None:
+    busy, quiet = await make_group(db, clock, "busy"), await make_group(db, clock, "quiet")
+    await enqueue(db, clock, busy, *(f"old {i}" for i in range(12)))
+    clock.advance(seconds=1)
+    await enqueue(db, clock, quiet, "newer", recipient="U7")
+    transport = FakeTransport()
+    deliverer = Deliverer(db, [transport], clock=clock, batch=4)  # fewer than the backlog
+
+    assert await deliverer.run_once() == 2
+    assert transport.texts == ["old 0", "newer"]
+    while await deliverer.run_once():
+        pass
+    assert transport.texts == ["old 0", "newer", *(f"old {i}" for i in range(1, 12))]
+
+
+async def test_pacing_holds_for_every_instance(db: Database, clock: Clock) -> None:
+    group = await make_group(db, clock)
+    await enqueue(db, clock, group, "one", "two")
+    first, second = FakeTransport(interval=10.0), FakeTransport(interval=10.0)
+    other_db = Database(db.url)  # another instance
+    try:
+        assert await Deliverer(db, [first], clock=clock).run_once() == 1
+        later = Deliverer(other_db, [second], clock=clock)
+        assert await later.run_once() == 0  # "two" waits for the chat's slot there too
+        clock.advance(seconds=10)
+        assert await later.run_once() == 1
+    finally:
+        await other_db.dispose()
+    assert (first.texts, second.texts) == (["one"], ["two"])
+
+
+async def test_an_overall_rate_spaces_every_chat(db: Database, clock: Clock) -> None:
+    chats = [await make_group(db, clock, f"chat{i}") for i in range(4)]
+    for group in chats:
+        await enqueue(db, clock, group, f"to {group.chat_id}")
+    transport = FakeTransport()
+    transport.overall_rate = 20.0  # a post every 50 ms, whichever the chat
+    assert await Deliverer(db, [transport], clock=clock).run_once() == 4
+    gaps = [b - a for a, b in zip(transport.times, transport.times[1:], strict=False)]
+    assert len(gaps) == 3 and min(gaps) >= 0.04
 
 
 async def test_rate_limit_is_honoured_and_pauses_the_chat(db: Database, clock: Clock) -> None:
@@ -163,12 +247,14 @@ async def test_rate_limit_is_honoured_and_pauses_the_chat(db: Database, clock: C
 
     await enqueue(db, clock, group, "second")  # due now, but its chat is paused
     clock.advance(seconds=4.9)
-    await deliverer.run_once()
+    assert await deliverer.run_once() == 0
     assert transport.texts == ["first", "elsewhere"]
-    assert (await by_text(db))["second"].next_attempt_at == start + timedelta(seconds=5)
+    second = (await by_text(db))["second"]
+    assert (second.status, second.lease_until, second.attempts) == ("pending", None, 0)
 
     clock.advance(seconds=0.1)
-    assert await deliverer.run_once() == 2
+    assert await deliverer.run_once() == 1
+    assert await deliverer.run_once() == 1
     assert transport.texts == ["first", "elsewhere", "first", "second"]
     assert {r.status for r in await rows(db)} == {"sent"}
 
@@ -275,8 +361,9 @@ async def test_two_instances_never_send_a_row_twice(db: Database, clock: Clock) 
         for group in groups:
             await enqueue(db, clock, group, f"{group.chat_id}-{i}")
     other_db = Database(db.url)  # a second instance: its own engine and pool
+    journal: list[Outgoing] = []  # every send of both, in the order they happened
     try:
-        first, second = FakeTransport(), FakeTransport()
+        first, second = FakeTransport(journal=journal), FakeTransport(journal=journal)
         first.rendezvous = second.rendezvous = asyncio.Barrier(2)  # both hold leases at once
         instances = [Deliverer(db, [first], clock=clock, batch=4),
                      Deliverer(other_db, [second], clock=clock, batch=4)]  # fmt: skip
@@ -296,6 +383,9 @@ async def test_two_instances_never_send_a_row_twice(db: Database, clock: Clock) 
     assert len(ids) == 40 and len(set(ids)) == 40
     assert first.calls and second.calls
     assert {(r.status, r.attempts) for r in await rows(db)} == {("sent", 1)}
+    for group in groups:  # each chat's messages in the order they were queued
+        sent = [m.reply.text for m in journal if m.chat_id == group.chat_id]
+        assert sent == [f"{group.chat_id}-{i}" for i in range(5)]
 
 
 async def test_rows_leased_by_a_dead_instance_are_sent_after_the_lease(
@@ -309,9 +399,10 @@ async def test_rows_leased_by_a_dead_instance_are_sent_after_the_lease(
     transport = FakeTransport()
     survivor = Deliverer(db, [transport], clock=clock, lease=lease)
 
-    assert await survivor.run_once() == 0
+    assert [row.id for row in claimed] == [min(r.id or 0 for r in await rows(db))]  # "a"
+    assert await survivor.run_once() == 0  # "a" is leased, and "b" and "c" come after it
     clock.advance(seconds=61)
-    assert await survivor.run_once() == 3
+    assert [await survivor.run_once() for _ in range(4)] == [1, 1, 1, 0]
     assert transport.texts == ["a", "b", "c"]
     async with db.transaction() as session:  # the dead one comes back: it cannot undo that
         zombie = claimed[0]
@@ -334,11 +425,14 @@ async def test_a_batch_cancelled_mid_send_loses_nothing(db: Database, clock: Clo
     batch.cancel()
     with pytest.raises(asyncio.CancelledError):
         await batch
-    assert {(r.status, r.lease_until is not None) for r in await rows(db)} == {("pending", True)}
+    state = await by_text(db)
+    assert (state["a"].status, state["a"].lease_until is not None) == ("pending", True)
+    assert (state["b"].status, state["b"].lease_until) == ("pending", None)
 
     clock.advance(seconds=61)
     transport = FakeTransport()
-    assert await Deliverer(db, [transport], clock=clock).run_once() == 2
+    deliverer = Deliverer(db, [transport], clock=clock)
+    assert [await deliverer.run_once() for _ in range(3)] == [1, 1, 0]
     assert transport.texts == ["a", "b"]
 
 

@@ -13,13 +13,16 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import text as sql
+from sqlmodel import col, select
 
+from adapters.slack import views
 from bot import commands as c
 from bot import grammar
 from bot.messages import Audience
 from bot.periods import Period
 from storage.database import Database
 from storage.migrate import upgrade
+from storage.tables import Referral, Thanks
 from tests import conftest
 from tests.conftest import Chat
 
@@ -195,8 +198,8 @@ MALFORMED: list[tuple[str, str | None, str]] = [
     ("/onetoone <script>alert(1)</script>", "onetoone", "mention"),
     ("/onetoone 👋bob", "onetoone", "mention"),
     # /visitor
-    ("/visitor", "visitor", "name"),
-    ("/visitor , Roe Catering", "visitor", "name"),
+    ("/visitor", "visitor", "name, then optionally a comma"),
+    ("/visitor , Roe Catering", "visitor", "name, then optionally a comma"),
     ("/visitor " + LONG, "visitor", "too long"),
     ("/visitor " + "x" * 300, "visitor", "200 characters"),
     ("/visitor \x00\x07\x1b", "visitor", "name"),
@@ -209,6 +212,11 @@ MALFORMED: list[tuple[str, str | None, str]] = [
     ("/profile business " + LONG, "profile", "too long"),
     ("/profile classification " + "y" * 101, "profile", "too long"),
     ("/profile '; DROP TABLE members; --", "profile", "name the field first"),
+    ("/profile @bob business Roe", "profile", "one member"),
+    ("/profile @bob @carol", "profile", "one member"),
+    # /leave
+    ("/leave now", "leave", "no arguments"),
+    ("/leave @bob", "leave", "no arguments"),
     # /meeting
     ("/meeting set funday 7:00", "meeting", "not a weekday"),
     ("/meeting set mon 25:00", "meeting", "not a time"),
@@ -221,7 +229,7 @@ MALFORMED: list[tuple[str, str | None, str]] = [
     ("/meeting set 07:00 mon", "meeting", "not a weekday"),
     ("/meeting set 月曜日 07:00", "meeting", "not a weekday"),
     ("/meeting set mon 07:00 Europe/London " + "x" * 300, "meeting", "too long"),
-    ("/meeting attendance", "meeting", "mention"),
+    ("/meeting attendance present", "meeting", "mention"),
     ("/meeting attendance @bob here", "meeting", "attendance is one of"),
     ("/meeting attendance bob present", "meeting", "mention"),
     ("/meeting rsvp maybe", "meeting", "yes, no or substitute"),
@@ -264,6 +272,9 @@ MALFORMED: list[tuple[str, str | None, str]] = [
     ("/settings leader bob", "settings", "mention"),
     ("/settings leader @bob @carol", "settings", "one member"),
     ("/settings member", "settings", "mention"),
+    ("/settings remove", "settings", "mention"),
+    ("/settings remove bob", "settings", "mention"),
+    ("/settings remove @bob @carol", "settings", "one member"),
     # /undo
     ("/undo referral", "undo", "name the entry"),
     ("/undo referral abc", "undo", "name the entry"),
@@ -377,6 +388,8 @@ GOOD: list[tuple[str, str, c.Command]] = [
     ("/refer @bob Jane, 555-0100, needs a roof inside hot", "USD",
      c.GiveReferral(bob, "Jane, 555-0100, needs a roof", "hot", True)),
     ("/refer @bob Jane outside", "USD", c.GiveReferral(bob, "Jane", None, False)),
+    ("/refer @bob, Jane, 555 warm", "USD", c.GiveReferral(bob, "Jane, 555", "warm")),
+    ("/refer <@U123>: Jane", "USD", c.GiveReferral(u123, "Jane")),
     (f"/refer @bob {SQL}", "USD", c.GiveReferral(bob, SQL)),
     ("/refer @bob Zoë 🏠 Ünïcode", "USD", c.GiveReferral(bob, "Zoë 🏠 Ünïcode")),
     ("/thanks @bob 2500 EUR", "EUR", c.ThankMember(bob, D("2500.00"))),
@@ -386,6 +399,8 @@ GOOD: list[tuple[str, str, c.Command]] = [
     ("/thanks @bob 1000000000", "USD", c.ThankMember(bob, D("1000000000.00"))),
     ("/thanks @bob 0.01", "USD", c.ThankMember(bob, D("0.01"))),
     ("/thanks @bob great intro", "USD", c.ThankMember(bob, None, "great intro")),
+    ("/thanks @bob 500\nkitchen job", "USD", c.ThankMember(bob, D("500.00"), "kitchen job")),
+    ("/thanks @bob, 500 kitchen", "USD", c.ThankMember(bob, D("500.00"), "kitchen")),
     ("/thanks @bob", "USD", c.ThankMember(bob)),
     ("/thanks <@U123|bob> 10", "USD", c.ThankMember(u123, D("10.00"))),
     ("/thanks @bob ¥2,500", "JPY", c.ThankMember(bob, D("2500"))),
@@ -411,7 +426,11 @@ GOOD: list[tuple[str, str, c.Command]] = [
     ("/visitor Jane Roe", "USD", c.LogVisitor("Jane Roe")),
     ("/join Plumber", "USD", c.Join("Plumber")),
     ("/join", "USD", c.Join()),
-    ("/profile", "USD", c.UpdateProfile()),
+    ("/profile", "USD", c.ShowProfile()),
+    ("/profile @bob", "USD", c.ShowProfile(bob)),
+    ("/profile <@U123>", "USD", c.ShowProfile(u123)),
+    ("/leave", "USD", c.Leave()),
+    ("/settings remove @bob", "USD", c.RemoveMember(bob)),
     ("/profile business Doe Plumbing ask landlords with old buildings", "USD",
      c.UpdateProfile(None, "Doe Plumbing", "landlords with old buildings")),
     ("/profile classification Plumber business Doe", "USD", c.UpdateProfile("Plumber", "Doe")),
@@ -424,6 +443,7 @@ GOOD: list[tuple[str, str, c.Command]] = [
      c.ScheduleMeeting(6, time(23, 59), None, "the pub")),
     ("/meeting off", "USD", c.CancelMeetings()),
     ("/meeting attendance @bob late", "USD", c.RecordAttendance(bob, "late")),
+    ("/meeting attendance", "USD", c.ShowAttendance()),
     ("/meeting rsvp yes", "USD", c.AnswerMeeting("yes")),
     ("/settings", "USD", c.ShowSettings()),
     ("/settings timezone europe/london", "USD", c.ChangeSetting("timezone", "Europe/London")),
@@ -487,9 +507,73 @@ async def test_help_for_one_command_shows_its_forms(chat: Chat, word: str) -> No
     spec = grammar.spec_named(word)
     assert spec is not None
     answer = await chat.text("alice", f"/help {word}")
-    for line in (spec.usage, *spec.more, *spec.examples):
+    forms = [line for form in spec.forms for line in (form.usage, form.example)]
+    for line in (spec.usage, *spec.more, *spec.examples, *forms):
         assert line in answer
     assert answer == await chat.text("alice", f"/help /{word.upper()}")
+
+
+# Each settings form, written wrong: the answer shows that form and its example, no other.
+SETTINGS_MISTAKES = {
+    "timezone": "/settings timezone Mars/Base",
+    "currency": "/settings currency dollars",
+    "reminders": "/settings reminders 3x",
+    "leaderboard": "/settings leaderboard fri",
+    "recognition": "/settings recognition maybe",
+    "nudges": "/settings nudges yes please",
+    "milestones": "/settings milestones abc",
+    "leader": "/settings leader bob",
+    "member": "/settings member",
+}
+
+
+def test_every_settings_form_has_a_mistake_in_the_table_and_a_working_example() -> None:
+    settings = grammar.spec_named("settings")
+    assert settings is not None
+    assert [form.word for form in settings.forms] == list(SETTINGS_MISTAKES)
+    for form in settings.forms:
+        assert form.usage.startswith(f"/settings {form.word}")
+        assert form.example.startswith(f"/settings {form.word} ")
+        command = grammar.parse(form.example, "USD")  # the example is a good command
+        assert isinstance(command, c.ChangeSetting | c.SetRole), form.example
+
+
+@pytest.mark.parametrize(("word", "text"), SETTINGS_MISTAKES.items())
+async def test_a_settings_error_shows_that_form_and_its_example(
+    chat: Chat, word: str, text: str
+) -> None:
+    settings = grammar.spec_named("settings")
+    assert settings is not None
+    (form,) = [f for f in settings.forms if f.word == word]
+    await chat.say("alice", "/join Plumber")  # the leader: the error is the grammar's
+    answer = await chat.text("alice", text)
+    reason, right_form = answer.split("\nThe right form:\n")
+    assert reason.strip()
+    assert right_form == f"{form.usage}\nExample: {form.example}"
+
+
+async def test_an_unknown_setting_lists_each_settings_form_once(chat: Chat) -> None:
+    settings = grammar.spec_named("settings")
+    assert settings is not None
+    answer = await chat.text("alice", "/settings colour blue")
+    assert answer.splitlines() == [
+        "There is no setting 'colour'.",
+        "The right form:",
+        *(form.usage for form in settings.forms),
+        f"Example: {settings.forms[0].example}",
+    ]
+
+
+async def test_help_settings_lists_each_form_once_with_its_example(chat: Chat) -> None:
+    settings = grammar.spec_named("settings")
+    assert settings is not None
+    lines = (await chat.text("alice", "/help settings")).splitlines()
+    assert lines == [
+        "How to use /settings",
+        "/settings",
+        settings.summary,
+        *(f"{form.usage}  e.g. {form.example}" for form in settings.forms),
+    ]
 
 
 async def test_help_for_an_unknown_command_lists_them_all(chat: Chat) -> None:
@@ -534,3 +618,186 @@ def test_a_mention_inside_free_text_is_written_as_the_name() -> None:
     refer = grammar.parse("/refer <@U2> Acme, ask <@U3> for the key, roof hot", "USD", names)
     assert isinstance(refer, c.GiveReferral)
     assert refer.prospect == "Acme, ask @Carol Cole for the key, roof"
+
+
+# Amounts, one grammar for `/thanks @member <amount> [note]` and `/status N won <amount>`:
+# (how it is written, the group's currency, what is recorded).
+AMOUNTS: list[tuple[str, str, Decimal]] = [
+    ("2500", "USD", D("2500.00")),
+    ("2,500", "USD", D("2500.00")),
+    ("$2,500.50", "USD", D("2500.50")),
+    ("$ 2,500.50", "USD", D("2500.50")),
+    ("+2500", "USD", D("2500.00")),
+    ("0.50", "USD", D("0.50")),
+    ("1,000,000,000", "USD", D("1000000000.00")),
+    ("2500 USD", "USD", D("2500.00")),
+    ("2500 usd", "USD", D("2500.00")),
+    ("2500USD", "USD", D("2500.00")),
+    ("USD 2500", "USD", D("2500.00")),
+    ("USD 800", "USD", D("800.00")),
+    ("usd 500", "USD", D("500.00")),
+    ("Usd 2,500", "USD", D("2500.00")),
+    ("USD2500", "USD", D("2500.00")),
+    ("usd500", "USD", D("500.00")),
+    ("US$500", "USD", D("500.00")),
+    ("US$ 500", "USD", D("500.00")),
+    ("$2500 USD", "USD", D("2500.00")),
+    ("2500 $", "USD", D("2500.00")),
+    ("2500 EUR", "EUR", D("2500.00")),
+    ("2500 eur", "EUR", D("2500.00")),
+    ("EUR 2500", "EUR", D("2500.00")),
+    ("eur 300", "EUR", D("300.00")),
+    ("€2,500.50", "EUR", D("2500.50")),
+    ("2500€", "EUR", D("2500.00")),
+    ("2500 €", "EUR", D("2500.00")),
+    ("¥2,500", "JPY", D("2500")),
+    ("JPY 2500", "JPY", D("2500")),
+    ("jpy 2500", "JPY", D("2500")),
+]
+
+# Forms that look like an amount but are not one the group can take: (how it is written, what
+# the answer must say), in a USD group.
+REFUSED_AMOUNTS: list[tuple[str, str]] = [
+    ("EUR 300", "counts in USD, not EUR"),
+    ("eur 300", "counts in USD, not EUR"),
+    ("EUR300", "counts in USD, not EUR"),
+    ("300 EUR", "counts in USD, not EUR"),
+    ("300 eur", "counts in USD, not EUR"),
+    ("GBP 300", "counts in USD, not GBP"),
+    ("ALL 300", "counts in USD, not ALL"),
+    ("€300", "counts in USD"),
+    ("300 €", "counts in USD"),
+    ("CA$300", "counts in USD"),
+    ("-5", "more than zero"),
+    ("USD -5", "more than zero"),
+    ("usd 0", "more than zero"),
+    ("0", "more than zero"),
+    ("$abc", "'$abc' is not an amount I can read: write it like $2,500.50"),
+    ("1e12", "'1e12' is not an amount I can read"),
+    ("USD 1e12", "'USD 1e12' is not an amount I can read"),
+    ("5k", "'5k' is not an amount I can read"),
+    (".5", "'.5' is not an amount I can read: write 0.50"),
+    ("$.5", "write 0.50"),
+    ("2500.", "write 2500"),
+    ("1000000001", "too large"),
+    ("USD 1000000001", "too large"),
+    ("12.345", "at most 2 decimals"),
+    ("USD 12.345", "at most 2 decimals"),
+    ("2.500", "ambiguous"),
+    ("1,00", "commas only between groups of 3 digits"),
+    ("12,34,567", "commas only between groups of 3 digits"),
+    ("2 500", "'2 500' is ambiguous: write 2,500"),
+    ("$2 500", "write 2,500"),
+    ("USD 2 500", "write 2,500"),
+    ("2 500.50", "write 2,500"),
+    ("1 234 567", "write 1,234,567"),
+    ("５００", "digits 0-9"),
+]
+
+
+async def _referral_and_thanks(chat: Chat, currency: str = "USD") -> None:
+    """Alice (the leader) and Bob in a group counting in `currency`; Alice gave Bob #1."""
+    await chat.say("alice", "/join Plumber")
+    await chat.say("bob", "/join Roofer")
+    if currency != "USD":
+        await chat.say("alice", f"/settings currency {currency}")
+    await chat.say("alice", "/refer @bob Jane Roe, 555-0100, new roof")
+
+
+async def _recorded(chat: Chat) -> list[tuple[Decimal | None, str, str | None]]:
+    async with chat.core.db.transaction() as session:
+        rows = (await session.exec(select(Thanks).order_by(col(Thanks.id)))).all()
+    return [(t.amount, t.currency, t.note) for t in rows]
+
+
+async def _status(chat: Chat) -> str:
+    async with chat.core.db.transaction() as session:
+        return (await session.exec(select(Referral))).one().status
+
+
+@pytest.mark.parametrize(("form", "currency", "amount"), AMOUNTS, ids=[a[0] for a in AMOUNTS])
+async def test_every_amount_form_is_read_the_same_in_thanks_and_won(
+    chat: Chat, form: str, currency: str, amount: Decimal
+) -> None:
+    await _referral_and_thanks(chat, currency)
+
+    await chat.say("bob", f"/thanks @alice {form} kitchen job")
+    await chat.say("bob", f"/status 1 won {form}")
+
+    assert await _recorded(chat) == [
+        (amount, currency, "kitchen job"),
+        (amount, currency, "referral #1"),
+    ]
+    assert await _status(chat) == "won"
+
+
+@pytest.mark.parametrize(("form", "wrong"), REFUSED_AMOUNTS, ids=[r[0] for r in REFUSED_AMOUNTS])
+async def test_an_amount_the_group_cannot_take_is_explained_and_records_nothing(
+    chat: Chat, form: str, wrong: str
+) -> None:
+    await _referral_and_thanks(chat)
+    before = await counts(chat.core.db)
+
+    await _assert_malformed(chat, "bob", f"/thanks @alice {form} kitchen job", "thanks", wrong)
+    await _assert_malformed(chat, "bob", f"/status 1 won {form}", "status", wrong)
+
+    assert await counts(chat.core.db) == before
+    assert await _status(chat) == "open"
+
+
+@pytest.mark.parametrize(
+    "note",
+    ["great intro", "all 3 intros were great", "top 10 referrer", "try 2 more", "EUR rates talk",
+     "eur rates talk", "EUR", "bob 2 intros", "Ke$ha tickets", "XYZ 300 leads"],
+)  # fmt: skip
+async def test_a_note_that_only_starts_with_a_word_stays_recognition(chat: Chat, note: str) -> None:
+    await _referral_and_thanks(chat)
+    await chat.say("bob", f"/thanks @alice {note}")
+    assert await _recorded(chat) == [(None, "USD", note)]
+
+
+@pytest.mark.parametrize(
+    ("text", "wrong"),
+    [
+        ("/status 1 won great", "'great' is not an amount I can read"),
+        ("/status 1 won all 500", "counts in USD, not ALL"),
+        ("/status 1 won 500 extra", "nothing else may follow"),
+        ("/status 1 won USD 500 extra", "nothing else may follow"),
+    ],
+)
+async def test_whatever_follows_won_is_its_amount(chat: Chat, text: str, wrong: str) -> None:
+    await _referral_and_thanks(chat)
+    before = await counts(chat.core.db)
+    await _assert_malformed(chat, "bob", text, "status", wrong)
+    assert await counts(chat.core.db) == before
+    assert await _status(chat) == "open"
+
+
+async def test_a_prospect_after_a_comma_is_stored_without_it(chat: Chat) -> None:
+    await chat.say("alice", "/join Plumber")
+    await chat.say("bob", "/join Roofer")
+    await chat.say("alice", "/refer @bob, Jane, 555 warm")
+    async with chat.core.db.transaction() as session:
+        referral = (await session.exec(select(Referral))).one()
+    assert (referral.prospect, referral.temperature) == ("Jane, 555", "warm")
+
+
+def _modal(amount: str, note: str) -> dict[str, object]:
+    return {
+        "member": {"user": {"type": "users_select", "selected_user": "U3"}},
+        "amount": {"value": {"type": "plain_text_input", "value": amount or None}},
+        "note": {"value": {"type": "plain_text_input", "value": note}},
+    }
+
+
+@pytest.mark.parametrize(("form", "amount"), [(f, a) for f, cur, a in AMOUNTS if cur == "USD"])
+def test_the_slack_thanks_modal_builds_what_the_member_meant(form: str, amount: Decimal) -> None:
+    values = _modal(form, "kitchen job")
+    assert views.thanks_field_errors(values) == {}
+    command = grammar.parse(views.thanks_command(values), "USD")
+    assert command == c.ThankMember(c.MemberRef(user_id="U3"), amount, "kitchen job")
+
+
+@pytest.mark.parametrize("note", ["USD 800 headshots", "usd 500 test", "US$500 test", ".5 off"])
+def test_the_slack_thanks_modal_flags_a_note_that_reads_as_an_amount(note: str) -> None:
+    assert list(views.thanks_field_errors(_modal("", note))) == ["note"]

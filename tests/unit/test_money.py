@@ -10,8 +10,10 @@ from hypothesis import strategies as st
 from bot.money import (
     MAX_AMOUNT,
     AmountError,
+    amount_length,
     currency_exponent,
     format_money,
+    is_code_word,
     is_currency_code,
     looks_like_amount,
     parse_amount,
@@ -173,6 +175,21 @@ def test_parse_amount_refuses(text: str, currency: str) -> None:
         ("2.5001", "USD", "USD amounts have at most 2 decimals, e.g. $2,500.50."),
         ("12.5", "JPY", "JPY amounts are whole numbers, e.g. ¥2,500."),
         ("1000000001", "USD", "That amount is too large; the most I accept is $1,000,000,000.00."),
+        ("$abc", "USD", "'$abc' is not an amount I can read: write it like $2,500.50."),
+        (".5", "USD", "'.5' is not an amount I can read: write 0.50."),
+        (".5", "BHD", "'.5' is not an amount I can read: write 0.500."),
+        ("2500.", "EUR", "'2500.' is not an amount I can read: write 2500."),
+        ("2 500", "USD", "'2 500' is ambiguous: write 2,500 if you mean thousands."),
+        (
+            "USD 1 234 567.50",
+            "USD",
+            "'1 234 567' is ambiguous: write 1,234,567 if you mean thousands.",
+        ),
+        (
+            "5 " + "x" * 50,
+            "USD",
+            "'5 xxxxxxxxxxxxxxxxx…' is not an amount I can read: write it like $2,500.50.",
+        ),
     ],
 )
 def test_parse_amount_messages(text: str, currency: str, message: str) -> None:
@@ -280,10 +297,74 @@ def test_is_currency_code(code: str, expected: bool) -> None:
         ("EUR", False),
         ("@alice", False),
         ("", False),
+        (".5", True),
+        ("USD 800 headshots", True),
+        ("usd 500 test", True),
+        ("US$500 test", True),
+        ("EUR300", True),
+        ("great intro", False),
+        ("all 3 intros", False),
+        ("EUR rates", False),
+        (". 5", False),
     ],
 )
 def test_looks_like_amount(word: str, expected: bool) -> None:
     assert looks_like_amount(word) is expected
+
+
+@pytest.mark.parametrize(
+    ("word", "currency", "expected"),
+    [
+        ("EUR", None, True),
+        ("ALL", None, True),  # any code Babel knows, in capitals
+        ("eur", None, True),
+        ("Usd", None, True),  # the common ones in any case
+        ("all", None, False),
+        ("top", None, False),
+        ("try", None, False),  # English words stay words in lower case
+        ("try", "TRY", True),  # unless they are the group's own currency
+        ("XYZ", None, False),
+        ("EURO", None, False),
+        ("€", None, False),
+        ("ÉUR", None, False),
+    ],
+)
+def test_is_code_word(word: str, currency: str | None, expected: bool) -> None:
+    assert is_code_word(word, currency) is expected
+
+
+@pytest.mark.parametrize(
+    ("text", "taken"),
+    [
+        ("2500 kitchen job", 1),
+        ("2500 EUR kitchen job", 2),
+        ("2500 eur kitchen job", 2),
+        ("2500 all good", 1),
+        ("2500 € dinner", 2),
+        ("$ 2500 dinner", 2),
+        ("- 5 dinner", 2),
+        ("USD 800 headshots", 2),
+        ("usd 800 USD headshots", 3),
+        ("US$ 800 headshots", 2),
+        ("US$800 headshots", 1),
+        ("usd800 headshots", 1),
+        ("2 500 test", 2),
+        ("$2 500 000 test", 3),
+        ("USD 2 500 EUR test", 4),
+        ("2 500€ test", 2),
+        ("20 100% happy", 1),
+        ("2500 500 flyers", 1),  # 2500 cannot be followed by a group of thousands
+        ("2,500 500 flyers", 1),
+        ("great intro", 0),
+        ("all 3 intros", 0),
+        ("USD rates", 0),
+        ("USD", 0),
+        ("Ke$ha tickets", 0),
+        ("", 0),
+    ],
+)
+def test_amount_length(text: str, taken: int) -> None:
+    assert amount_length(text.split(), "USD") == taken
 
 
 cents = st.integers(min_value=1, max_value=10**11).map(lambda n: Decimal(n).scaleb(-2))

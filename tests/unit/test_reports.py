@@ -13,7 +13,7 @@ from tests.unit.test_rules import TickingClock, balance, balance_lines, ticking_
 
 SECOND = timedelta(seconds=1)
 _STANDING = re.compile(
-    r"^(?P<rank>\d+)\. (?P<name>[^:\n]+): (?P<given>\d+) given · (?P<credited>\S+) closed business"
+    r"^(?P<rank>\d+)\. (?P<name>[^:\n]+): (?P<given>\d+) given · (?P<credited>.+?) closed business"
     r" credited · (?P<one_to_ones>\d+) one-to-ones?$",
     re.MULTILINE,
 )
@@ -139,10 +139,30 @@ async def test_the_groups_currency_is_shown(chat: Chat, clock: TickingClock) -> 
     assert "€2,500.50" in await chat.text("alice", "/thanks @bob 2500.50 EUR")
     bob = await balance(chat, "bob")
     assert bob["credited"] == "€2,500.50 + $10.00"  # the group's own currency first
-    # the leaderboard ranks the group's currency
+    # the leaderboard shows every currency the group has used, as the balance does
     board = await standings(chat, "bob")
-    assert [(s["name"], s["credited"]) for s in board] == [("Bob", "€2,500.50")]
-    assert "$" not in await chat.text("bob", "/leaderboard")
+    assert [(s["name"], s["credited"]) for s in board] == [("Bob", "€2,500.50 + $10.00")]
+
+
+async def test_the_leaderboard_ranks_the_groups_currency_then_the_others(
+    chat: Chat, clock: TickingClock
+) -> None:
+    for who, classification in [("alice", "Plumber"), ("bob", "Roofer"), ("carol", "Baker"),
+                                ("dave", "Florist"), ("erin", "Lawyer")]:  # fmt: skip
+        await chat.say(who, f"/join {classification}")
+    await chat.say("alice", "/thanks @bob 5,000")  # dollars, before the change
+    await chat.say("alice", "/thanks @dave 1,000")
+    await chat.say("alice", "/settings currency EUR")
+    await chat.say("alice", "/thanks @carol 100")  # euros
+    await chat.say("alice", "/thanks @dave 100")
+    await chat.say("erin", "/refer @alice a prospect")  # a referral given counts first
+    board = await standings(chat, "alice")
+    assert [(s["rank"], s["name"], s["credited"]) for s in board] == [
+        ("1", "Erin", "€0.00"),
+        ("2", "Dave", "€100.00 + $1,000.00"),
+        ("3", "Carol", "€100.00"),
+        ("4", "Bob", "$5,000.00"),
+    ]
 
 
 async def test_a_group_in_yen_has_whole_amounts(chat: Chat, clock: TickingClock) -> None:
@@ -203,16 +223,53 @@ async def test_leaderboard_and_n_more(
     names = [f"m{i:02d}" for i in range(members + 1)]
     for name in names:
         await chat.say(name, "/join")
-    for giver, receiver in zip(names[1:], names[:-1], strict=True):
-        await chat.say(giver, f"/refer @{receiver} a prospect")
+    for count, giver in enumerate(names[1:], start=1):  # m01 gives 1, m02 gives 2, ...
+        for _ in range(count):
+            await chat.say(giver, "/refer @m00 a prospect")
     answer = await chat.text("m00", "/leaderboard")
     board = [m.groupdict() for m in _STANDING.finditer(answer)]
     assert len(board) == 15
-    assert [s["name"] for s in board] == [f"M{i:02d}" for i in range(1, 16)]
+    assert [s["name"] for s in board] == [f"M{i:02d}" for i in range(members, members - 15, -1)]
+    assert [s["rank"] for s in board] == [str(r) for r in range(1, 16)]
     if more is None:
         assert "more" not in answer
     else:
         assert answer.rstrip().endswith(f"and {more} more")
+
+
+async def test_tied_members_share_a_rank_in_natural_order_of_names(
+    chat: Chat, clock: TickingClock
+) -> None:
+    for name in ("m10", "m2", "m1", "ann", "zed"):
+        await chat.say(name, "/join")
+    await chat.say("zed", "/refer @ann one")
+    await chat.say("zed", "/refer @ann two")
+    for giver in ("m10", "m2", "m1"):
+        await chat.say(giver, "/refer @zed three")
+    await chat.say("ann", "/onetoone @zed")  # ann and zed: one one-to-one each
+    board = await standings(chat, "ann")
+    assert [(s["rank"], s["name"]) for s in board] == [
+        ("1", "Zed"), ("2", "M1"), ("2", "M2"), ("2", "M10"), ("5", "Ann"),
+    ]  # fmt: skip
+
+
+async def test_a_cut_never_separates_a_tie(chat: Chat, clock: TickingClock) -> None:
+    # 13 members with 2 referrals each ahead, then 4 tied with 1 (places 14-17), then 1 more
+    # with a one-to-one only: the tie is shown whole, and only the last is "more".
+    names = [f"m{i:02d}" for i in range(19)]
+    for name in names:
+        await chat.say(name, "/join")
+    for giver in names[1:14]:
+        for _ in range(2):
+            await chat.say(giver, "/refer @m00 a prospect")
+    for giver in names[14:18]:
+        await chat.say(giver, "/refer @m00 a prospect")
+    await chat.say("m18", "/onetoone @m00")
+    answer = await chat.text("m00", "/leaderboard")
+    board = [m.groupdict() for m in _STANDING.finditer(answer)]
+    assert [s["rank"] for s in board] == [*(["1"] * 13), "14", "14", "14", "14"]
+    assert [s["name"] for s in board[13:]] == ["M14", "M15", "M16", "M17"]
+    assert answer.rstrip().endswith("and 2 more")  # m18 and m00 (a one-to-one each)
 
 
 async def test_an_empty_period_says_so(chat: Chat, clock: TickingClock) -> None:

@@ -50,7 +50,8 @@ def payload_text(message: OutboxMessage) -> str:
 
 _BALANCE = re.compile(
     r"^(?P<label>[^\n:]+): (?P<given>\d+) given / (?P<received>\d+) received \(net [+-]?\d+\)"
-    r" · (?P<credited>.+?) closed business credited · (?P<thanked>.+?) received"
+    r" · (?P<credited>.+?) closed business credited"
+    r" · (?P<thanked>.+?) closed business (?:you|they) received"
     r" · (?P<one_to_ones>\d+) one-to-ones? · (?P<visitors>\d+) visitors?$",
     re.MULTILINE,
 )
@@ -125,7 +126,7 @@ async def test_one_member_per_classification(chat: Chat, text: str) -> None:
 
 async def test_a_member_may_rewrite_their_own_classification(chat: Chat) -> None:
     await setup_group(chat)
-    assert "Welcome" in await chat.text("alice", "/join plumber")
+    assert "classification is now plumber" in await chat.text("alice", "/join plumber")
     assert "Profile updated" in await chat.text("bob", "/profile classification Roofing")
     # the old classification is free again
     assert "Welcome" in await chat.text("dave", "/join roofer")
@@ -154,7 +155,7 @@ async def test_only_the_receiver_moves_a_referral_and_only_forward(chat: Chat) -
     assert "now won" in await chat.text("bob", "/status 1 won")
     await refused(chat, "bob", "/status 1 contacted", "already won")
     await refused(chat, "bob", "/status 1 lost", "already won")
-    await refused(chat, "bob", "/status 1 won 100", "already won")
+    await refused(chat, "bob", "/status 1 won", "already won")
 
     assert "now lost" in await chat.text("bob", "/status #2 lost")
     await refused(chat, "bob", "/status 2 won", "already lost")
@@ -217,9 +218,9 @@ async def test_undo_withdraws_the_callers_own_last_entries(chat: Chat, clock: Cl
     await chat.say("bob", "/refer @carol Jane Roe")
     await chat.say("carol", "/refer @bob John Doe")  # carol's, newer: not bob's to withdraw
     assert "Withdrawn: referral #1" in await chat.text("bob", "/undo")
-    assert "Withdrawn: visitor 1" in await chat.text("bob", "/undo")
-    assert "Withdrawn: one-to-one 1" in await chat.text("bob", "/undo")
-    assert "Withdrawn: thanks 1" in await chat.text("bob", "/undo")
+    assert "Withdrawn: visitor #1" in await chat.text("bob", "/undo")
+    assert "Withdrawn: one-to-one #1" in await chat.text("bob", "/undo")
+    assert "Withdrawn: thanks #1" in await chat.text("bob", "/undo")
     await refused(chat, "bob", "/undo", "no entry from the last 24 hours")
     referrals = await all_rows(chat.core.db, Referral)
     assert {r.number: r.voided for r in referrals} == {1: True, 2: False}
@@ -240,7 +241,7 @@ async def test_undo_only_within_24_hours(chat: Chat, clock: Clock) -> None:
     await refused(chat, "bob", "/undo", "no entry from the last 24 hours")
     await refused(chat, "bob", "/undo visitor 1", "last 24 hours")
     # a leader still can, with a reason
-    assert "Withdrawn: thanks 1" in await chat.text("alice", "/undo thanks 1 entered by mistake")
+    assert "Withdrawn: thanks #1" in await chat.text("alice", "/undo thanks 1 entered by mistake")
 
 
 async def test_leaders_void_any_entry_with_a_reason(chat: Chat) -> None:
@@ -254,7 +255,7 @@ async def test_leaders_void_any_entry_with_a_reason(chat: Chat) -> None:
     await refused(chat, "carol", "/undo referral 1 duplicate", "only withdraw your own")
     await refused(chat, "carol", "/undo thanks 1 duplicate", "only withdraw your own")
     assert "Withdrawn: referral #1" in await chat.text("alice", "/undo referral 1 duplicate")
-    assert "Withdrawn: thanks 1" in await chat.text("alice", "/undo thanks 1 wrong group")
+    assert "Withdrawn: thanks #1" in await chat.text("alice", "/undo thanks 1 wrong group")
     await refused(chat, "alice", "/undo referral 1 again", "Referral #1 is already withdrawn")
 
     bob = await balance(chat, "bob")
@@ -292,7 +293,9 @@ async def test_those_an_entry_concerned_are_told_it_was_withdrawn(chat: Chat) ->
         ("bob", "Alice voided your referral #1 (entered twice)."),
         ("carol", "Alice withdrew referral #1, which concerned you (entered twice). "
                   "It no longer counts in any total."),
-        ("carol", "Bob withdrew thanks 1, which concerned you. It no longer counts in any total."),
+        (None, "Correction: the thanks from Bob to Carol for $250.00 is withdrawn; "
+               "it no longer counts in any total."),  # the group saw the amount
+        ("carol", "Bob withdrew thanks #1, which concerned you. It no longer counts in any total."),
     ]  # fmt: skip
     assert not any("555-0100" in text for _, text in told)  # the prospect is not repeated
 
@@ -305,11 +308,11 @@ async def test_voiding_a_won_referral_points_at_its_thanks(chat: Chat) -> None:
     answer = await chat.text("alice", "/undo referral 1 duplicate of #2")
 
     assert "Withdrawn: referral #1" in answer
-    assert "thanks 1, $1,200.00) still counts" in answer
+    assert "thanks #1, $1,200.00) still counts" in answer
     assert "/undo thanks 1 <reason>" in answer
     bob = await balance(chat, "bob")
     assert (bob["given"], bob["credited"]) == ("0", "$1,200.00")  # the thanks stays
-    assert "Withdrawn: thanks 1" in await chat.text("alice", "/undo thanks 1 duplicate of #2")
+    assert "Withdrawn: thanks #1" in await chat.text("alice", "/undo thanks 1 duplicate of #2")
     assert (await balance(chat, "bob"))["credited"] == "$0.00"
 
 
@@ -354,7 +357,7 @@ async def test_leader_only_commands_refuse_members(chat: Chat, text: str) -> Non
 
 
 async def test_the_first_member_is_the_leader(chat: Chat) -> None:
-    await chat.say("bob", "/balance")
+    await chat.say("bob", "/visitor Jane Roe")  # recording something makes a member
     await chat.say("alice", "/join Plumber")
     roster = await chat.text("alice", "/members")
     assert "Bob (no classification) · leader" in roster
@@ -384,11 +387,11 @@ async def test_naming_a_leader_and_the_last_leader(chat: Chat) -> None:
     posts = await all_rows(chat.core.db, OutboxMessage)
     assert any("Bob is now a leader" in payload_text(p) for p in posts)
     assert "Changed" in await chat.text("bob", "/settings recognition off")
-    assert "Bob is now a member" in await chat.text("alice", "/settings member @bob")
+    assert "Bob is no longer a leader" in await chat.text("alice", "/settings member @bob")
     await refused(chat, "bob", "/settings recognition on", "only the group's leaders")
 
     await chat.say("alice", "/settings leader @carol")
-    assert "Alice is now a member" in await chat.text("carol", "/settings member @alice")
+    assert "Alice is no longer a leader" in await chat.text("carol", "/settings member @alice")
     await refused(chat, "carol", "/settings member @carol", "only leader")
     await refused(chat, "carol", "/settings member <@carol>", "only leader")
     roles = {m.platform_user_id: m.role for m in await all_rows(chat.core.db, Member)}
@@ -460,9 +463,9 @@ async def test_groups_are_isolated(core: Core) -> None:
     await refused(a, "bob", "/status 2 contacted", "no referral #2 in this group")
     assert "Referral #1 is now contacted" in await a.text("bob", "/status 1 contacted")
     await refused(a, "dave", "/status 1 won 100", "only the member who received")
-    await refused(a, "alice", "/undo referral 2 duplicate", "no referral 2")
+    await refused(a, "alice", "/undo referral 2 duplicate", "no referral #2")
     b_thanks = (await all_rows(db, Thanks))[0]
-    await refused(a, "alice", f"/undo thanks {b_thanks.id} duplicate", f"no thanks {b_thanks.id}")
+    await refused(a, "alice", f"/undo thanks {b_thanks.id} duplicate", f"no thanks #{b_thanks.id}")
     await refused(a, "alice", "/balance @dave", "no member called @dave")
     await refused(a, "alice", "/thanks @carol 5", "no member called @carol")
 

@@ -50,7 +50,7 @@ DOCUMENTED = {
     "one_to_ones": {"id", "group_id", "member_ids", "note", "created_at", "voided"},
     "visitors": {"id", "group_id", "host_id", "name", "business", "created_at", "voided"},
 }  # fmt: skip
-ADDED = {"groups": {"created_at", "settings"}, "members": {"username", "ask"},
+ADDED = {"groups": {"created_at", "settings"}, "members": {"username", "ask", "left_at"},
          "referrals": {"updated_at"}}  # fmt: skip
 ZOE = 'Zoë "Z", O\'Neil\nJr'  # a comma, quotes, a newline and a non-ASCII letter
 
@@ -296,8 +296,11 @@ async def test_csv(db: Database, ledger: Chat) -> None:
     out = io.StringIO()
     await write_csv(db, out)
     raw = out.getvalue()
-    assert raw.startswith(",".join(CSV_COLUMNS) + "\r\n")
-    reader = csv.DictReader(io.StringIO(raw, newline=""))
+    assert CSV_COLUMNS == ("kind", "id", "group", "created_at", "from", "to", "amount",
+                           "currency", "status", "temperature", "detail", "voided",  # interface
+                           "number", "inside")  # fmt: skip
+    assert raw.startswith("\ufeff" + ",".join(CSV_COLUMNS) + "\r\n")  # a BOM: UTF-8
+    reader = csv.DictReader(io.StringIO(raw.removeprefix("\ufeff"), newline=""))
     rows = list(reader)
     assert reader.fieldnames == list(CSV_COLUMNS)
     assert len(rows) == 5 + 5 + 3 + 4
@@ -331,6 +334,16 @@ async def test_csv(db: Database, ledger: Chat) -> None:
     for key, values in expected.items():
         assert tuple(by[key][f] for f in fields) == values, key
     assert by["referral", "1"]["created_at"] == "2026-11-25T12:35:00Z"
+    # The number members know an entry by: a referral's in its group (the second group's
+    # first referral is referral 5 in the database), the id the answers give the others.
+    assert [(r["id"], r["group"], r["number"], r["inside"])
+            for r in rows if r["kind"] == "referral"] == [
+        ("1", "chapter", "1", "false"), ("2", "chapter", "2", "true"),
+        ("3", "chapter", "3", "false"), ("4", "chapter", "4", "false"),
+        ("5", "second chapter", "1", "false"),
+    ]  # fmt: skip
+    assert all(r["number"] == r["id"] and r["inside"] == ""
+               for r in rows if r["kind"] != "referral")  # fmt: skip
 
 
 async def test_group_filter(db: Database, ledger: Chat) -> None:
@@ -340,7 +353,7 @@ async def test_group_filter(db: Database, ledger: Chat) -> None:
     assert all(item["group_id"] == "2" for name in LISTS[1:] for item in document[name])
     out = io.StringIO()
     await write_csv(db, out, group_id=2)
-    rows = list(csv.DictReader(io.StringIO(out.getvalue(), newline="")))
+    rows = list(csv.DictReader(io.StringIO(out.getvalue().removeprefix("\ufeff"), newline="")))
     assert [(r["kind"], r["group"], r["from"]) for r in rows] == [
         ("referral", "second chapter", "Dave"), ("thanks", "second chapter", "Erin"),
         ("visitor", "second chapter", "Dave")]  # fmt: skip
