@@ -37,11 +37,15 @@ class TelegramTransport:
 
     platform = "telegram"
 
-    def __init__(self, bot: Bot, on_migrated: Migrated | None = None) -> None:
+    def __init__(
+        self, bot: Bot, on_migrated: Migrated | None = None, *,
+        private_interval: float = PRIVATE_INTERVAL, group_interval: float = GROUP_INTERVAL,
+    ) -> None:  # fmt: skip
         self.bot, self.on_migrated = bot, on_migrated
+        self.private_interval, self.group_interval = private_interval, group_interval
 
     def min_interval(self, chat: ChatKey) -> float:
-        return PRIVATE_INTERVAL if chat.private else GROUP_INTERVAL
+        return self.private_interval if chat.private else self.group_interval
 
     async def send(self, message: Outgoing) -> Sent:
         chat_id = message.recipient_user_id or message.chat_id

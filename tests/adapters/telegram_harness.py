@@ -13,6 +13,7 @@ import pytest
 
 from adapters.http import create_http_app
 from adapters.telegram.app import SECRET_HEADER, WEBHOOK_PATH, TelegramPlatform
+from adapters.telegram.transport import TelegramTransport
 from bot.delivery import Deliverer
 from bot.service import Core, GroupDefaults
 from bot.settings import Settings
@@ -51,7 +52,9 @@ class Harness:
 
     async def deliver(self) -> int:
         """Run the outbox until nothing is due; how many rows were settled."""
-        deliverer = Deliverer(self.db, [self.platform.transport])
+        unpaced = TelegramTransport(self.platform.bot, on_migrated=self.platform.move_chat,
+                                    private_interval=0.0, group_interval=0.0)  # fmt: skip
+        deliverer = Deliverer(self.db, [unpaced])
         total = 0
         while settled := await deliverer.run_once():
             total += settled
