@@ -67,10 +67,9 @@ def person(name: str) -> Sender:
 class ConsoleChat:
     """One group chat in the terminal; what the bot sends to others is printed too."""
 
-    def __init__(self, core: Core, group: str, out: TextIO) -> None:
-        self.core, self.out = core, out
+    def __init__(self, core: Core, group: str, out: TextIO, deliverer: Deliverer) -> None:
+        self.core, self.out, self.deliverer = core, out, deliverer
         self.chat = ChatRef(Platform.CONSOLE, group.strip().lower(), title=group.strip())
-        self.deliverer = Deliverer(core.db, [ConsoleTransport(out)])
 
     async def send(self, name: str, text: str) -> list[Reply]:
         """Run one command as `name`, print the answer, then deliver the outbox by printing."""

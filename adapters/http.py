@@ -1,40 +1,23 @@
-"""The project's one HTTP server (ASGI): health, Slack, and room for the Telegram webhook."""
+"""The project's one HTTP server (ASGI): `/healthz`, and each platform adapter's routes."""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
 from storage.database import Database
 
 
-def create_http_app(db: Database, slack: object | None = None) -> Starlette:
-    """`GET /healthz`, and `POST /slack/events` (plus the OAuth paths) when `slack` is given.
-
-    `slack` is a bolt `AsyncApp`; imported lazily so that a Telegram-only
-    deployment does not load bolt.
-    """
+def create_http_app(db: Database, routes: Sequence[BaseRoute] = ()) -> Starlette:
+    """`GET /healthz` (200 while the database answers, else 503), then the given routes."""
 
     async def healthz(request: Request) -> Response:
         if await db.ping():
             return JSONResponse({"status": "ok"})
         return JSONResponse({"status": "database unavailable"}, status_code=503)
 
-    routes = [Route("/healthz", healthz, methods=["GET"])]
-    if slack is not None:
-        from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
-        from slack_bolt.async_app import AsyncApp
-
-        assert isinstance(slack, AsyncApp)
-        handler = AsyncSlackRequestHandler(slack)
-
-        async def slack_endpoint(request: Request) -> Response:
-            return await handler.handle(request)
-
-        routes.append(Route("/slack/events", slack_endpoint, methods=["POST"]))
-        if slack.oauth_flow is not None:
-            routes.append(Route("/slack/install", slack_endpoint, methods=["GET"]))
-            routes.append(Route("/slack/oauth_redirect", slack_endpoint, methods=["GET"]))
-    return Starlette(routes=routes)
+    return Starlette(routes=[Route("/healthz", healthz, methods=["GET"]), *routes])

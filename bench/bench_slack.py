@@ -5,7 +5,7 @@
 
 Each app runs in its own process on uvicorn (127.0.0.1, port 0), behind the
 same Starlette route, with `process_before_response=True`, started the way
-`referral-bot` starts (`bot.serve.freeze_startup_objects` before serving):
+`referral-bot` starts (`app.serve.freeze_startup_objects` before serving):
 
 - `bare`: an `AsyncApp` whose command handler only acks (bolt at its fastest);
 - `referral-bot`: the real adapter and core on a fresh SQLite file: users.info
@@ -68,7 +68,8 @@ async def _serve(kind: str, api_url: str, database_url: str, ports: Any) -> None
     import uvicorn
 
     from adapters.http import create_http_app
-    from bot.serve import freeze_startup_objects
+    from adapters.slack.platform import slack_routes
+    from app.serve import freeze_startup_objects
 
     logging.basicConfig(level=logging.WARNING)
     if kind == "bare":
@@ -90,7 +91,7 @@ async def _serve(kind: str, api_url: str, database_url: str, ports: Any) -> None
 
     else:
         from adapters.slack.app import create_app
-        from bot.app import build
+        from app.wiring import build
         from bot.settings import Settings
 
         settings = Settings(  # type: ignore[call-arg]
@@ -101,7 +102,7 @@ async def _serve(kind: str, api_url: str, database_url: str, ports: Any) -> None
         db = runtime.db
         slack_app = create_app(settings, db, runtime.core)
     config = uvicorn.Config(
-        create_http_app(db, slack_app), host="127.0.0.1", port=0, lifespan="off",
+        create_http_app(db, slack_routes(slack_app)), host="127.0.0.1", port=0, lifespan="off",
         log_level="warning", access_log=False,
     )  # fmt: skip
     server = uvicorn.Server(config)

@@ -1,18 +1,16 @@
-"""Money amounts: parsing user text into Decimal, formatting, currency facts (via babel)."""
+"""Money amounts: parsing user text into Decimal and formatting it (the currencies' facts and
+rounding are `storage.currency`'s)."""
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from decimal import ROUND_DOWN, ROUND_HALF_UP, Context, Decimal
+from decimal import ROUND_DOWN, Decimal
 from functools import lru_cache
 
-from babel.numbers import (
-    get_currency_name,
-    get_currency_precision,
-    get_currency_symbol,
-    list_currencies,
-)
+from babel.numbers import get_currency_name, get_currency_symbol
+
+from storage.currency import currency_exponent, is_currency_code, quantize
 
 __all__ = [
     "LOWER_CASE_CODES",
@@ -59,34 +57,6 @@ LOWER_CASE_CODES = frozenset(
 
 class AmountError(ValueError):
     """A user-facing reason the amount was refused (str(e) is a short friendly sentence)."""
-
-
-@lru_cache(maxsize=1)
-def _all_codes() -> frozenset[str]:
-    return frozenset(list_currencies())
-
-
-def is_currency_code(code: str) -> bool:
-    """True for a known ISO 4217 code written in upper case, e.g. "EUR"."""
-    return len(code) == 3 and code.isascii() and code.isupper() and code in _all_codes()
-
-
-def _require_currency(currency: str) -> None:
-    if not is_currency_code(currency):
-        raise ValueError(f"not an ISO 4217 currency code: {currency!r}")
-
-
-@lru_cache(maxsize=64)
-def currency_exponent(currency: str) -> int:
-    """Number of decimals the currency uses: USD 2, JPY 0, BHD 3."""
-    _require_currency(currency)
-    return int(get_currency_precision(currency))
-
-
-@lru_cache(maxsize=64)
-def _step(currency: str) -> Decimal:
-    """The currency's smallest unit: Decimal("0.01") for USD."""
-    return Decimal(1).scaleb(-currency_exponent(currency))
 
 
 def is_code_word(word: str, currency: str | None = None) -> bool:
@@ -165,15 +135,6 @@ def looks_like_amount(text: str, currency: str | None = None) -> bool:
     """True when `text` starts with an amount (see `amount_length`), e.g. `2500 kitchen job`,
     `$abc`, `USD 800 headshots`; False for `great intro` or `all 3 intros`."""
     return amount_length(text.split(), currency) > 0
-
-
-def quantize(amount: Decimal, currency: str) -> Decimal:
-    """Round (half up) to exactly the currency's number of decimals."""
-    if not amount.is_finite():
-        raise ValueError(f"not a finite amount: {amount!r}")
-    exp = currency_exponent(currency)
-    prec = max(28, amount.adjusted() + exp + 2)
-    return amount.quantize(_step(currency), rounding=ROUND_HALF_UP, context=Context(prec))
 
 
 def format_money(amount: Decimal, currency: str) -> str:

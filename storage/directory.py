@@ -6,6 +6,7 @@ The lookups every command makes are prepared statements run by the unit of work
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -18,6 +19,13 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from storage.statements import Prepared, insert_values
 from storage.tables import Group, Member
 from storage.units import Unit
+
+
+def classification_key(classification: str) -> str:
+    """Two spellings of one profession compare equal: case and spacing don't count (the
+    key of the one-member-per-classification rule)."""
+    return re.sub(r"\s+", " ", classification).strip().casefold()
+
 
 GROUPS: Any = Group.__table__  # type: ignore[attr-defined]
 MEMBERS: Any = Member.__table__  # type: ignore[attr-defined]

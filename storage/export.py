@@ -34,8 +34,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 from sqlalchemy.pool import NullPool
 from sqlmodel import SQLModel
 
-from bot.money import quantize
 from storage.clock import utcnow
+from storage.currency import quantize
 from storage.database import BUSY_TIMEOUT_MS, Database
 from storage.money_type import Money
 

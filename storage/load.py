@@ -16,9 +16,9 @@ from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.actions.roster import classification_key
 from storage.clock import utcnow
 from storage.database import Database
+from storage.directory import classification_key
 from storage.export import (
     ALL_LISTS,
     CHUNK,

@@ -20,6 +20,9 @@ from storage.database import Database
 from storage.migrate import upgrade
 
 POSTGRES_URL = os.environ.get("TEST_DATABASE_URL")
+# python-telegram-bot's time periods as timedelta (its v22.2 opt-in, the default from v23),
+# as the Telegram adapter's wiring sets it.
+os.environ.setdefault("PTB_TIMEDELTA", "true")
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:

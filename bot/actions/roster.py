@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.exc import IntegrityError
@@ -17,13 +16,8 @@ from storage.tables import Member
 ASK_IN_ROSTER = 120  # characters of an ask in /members; /profile @member shows it whole
 
 
-def classification_key(classification: str) -> str:
-    """Two spellings of one profession compare equal: case and spacing don't count."""
-    return re.sub(r"\s+", " ", classification).strip().casefold()
-
-
 async def _set_classification(ctx: Context, classification: str) -> None:
-    key = classification_key(classification)
+    key = directory.classification_key(classification)
     holder = await directory.classification_holder(ctx.session, ctx.group_id, key)
     if holder is not None and holder.id != ctx.member.id:
         raise Refusal(
@@ -86,7 +80,7 @@ async def _come_back(ctx: Context, cmd: c.Join) -> list[Reply]:
     if cmd.classification is not None:
         await _set_classification(ctx, cmd.classification)
     elif member.classification is not None:
-        key = classification_key(member.classification)
+        key = directory.classification_key(member.classification)
         holder = await directory.classification_holder(ctx.session, ctx.group_id, key)
         if holder is None:
             await _set_classification(ctx, member.classification)

@@ -30,9 +30,9 @@ def bot_env(tmp_path: Path, port: int, **settings: str) -> dict[str, str]:
 
 
 async def start_bot(tmp_path: Path, env: dict[str, str]) -> asyncio.subprocess.Process:
-    """`python -m bot` (the `referral-bot` command) in `tmp_path`, its output captured."""
+    """`python -m app` (the `referral-bot` command) in `tmp_path`, its output captured."""
     return await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", cwd=tmp_path, env=env,
+        sys.executable, "-m", "app", cwd=tmp_path, env=env,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
 

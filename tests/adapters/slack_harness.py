@@ -14,6 +14,7 @@ from slack_bolt.async_app import AsyncApp
 
 from adapters.http import create_http_app
 from adapters.slack.app import create_app
+from adapters.slack.platform import slack_routes
 from adapters.slack.transport import SlackTransport
 from bot.delivery import Deliverer
 from bot.service import Core, GroupDefaults
@@ -102,7 +103,7 @@ async def open_harness(slack: FakeSlack, db: Database, **overrides: Any) -> Asyn
     settings = slack_settings(slack, "sqlite://", **overrides)
     core = Core(db, GroupDefaults("UTC", "USD"))
     app = create_app(settings, db, core)
-    transport = httpx.ASGITransport(app=create_http_app(db, app))
+    transport = httpx.ASGITransport(app=create_http_app(db, slack_routes(app)))
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
         yield Harness(slack, db, core, app, http, settings)
 

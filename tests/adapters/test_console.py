@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 import io
+from typing import TextIO
 
-from adapters.console import ConsoleChat
+from adapters.console import ConsoleChat, ConsoleTransport
+from bot.delivery import Deliverer
 from bot.service import Core
+
+
+def console(core: Core, group: str, out: TextIO) -> ConsoleChat:
+    """The console chat as the wiring builds it: its outbox printed to the same stream."""
+    return ConsoleChat(core, group, out, Deliverer(core.db, [ConsoleTransport(out)]))
 
 
 async def test_the_answer_then_what_others_receive(core: Core) -> None:
     out = io.StringIO()
-    chat = ConsoleChat(core, "Chapter", out)
+    chat = console(core, "Chapter", out)
     await chat.send("Alice", "/join Plumber")
     await chat.send("Bob", "/join Electrician")
     out.seek(0), out.truncate()
@@ -28,7 +35,7 @@ async def test_the_answer_then_what_others_receive(core: Core) -> None:
 
 async def test_a_group_keeps_its_own_chat(core: Core) -> None:
     out = io.StringIO()
-    await ConsoleChat(core, "North", out).send("Alice", "/join Plumber")
-    await ConsoleChat(core, "South", out).send("Carol", "/join Plumber")
+    await console(core, "North", out).send("Alice", "/join Plumber")
+    await console(core, "South", out).send("Carol", "/join Plumber")
     assert "Welcome to South, Carol!" in out.getvalue()
     assert "[group south] Welcome Carol (Plumber)!" in out.getvalue()

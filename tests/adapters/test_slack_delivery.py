@@ -12,8 +12,9 @@ from sqlmodel import select
 
 from adapters.http import create_http_app
 from adapters.slack.app import create_app
+from adapters.slack.platform import slack_routes
 from adapters.slack.transport import SlackTransport, create_transport
-from bot.app import build
+from app.wiring import build
 from bot.delivery import Deliverer
 from storage.clock import utcnow
 from storage.tables import OutboxMessage
@@ -130,7 +131,7 @@ async def test_restart_between_commit_and_delivery_loses_nothing_and_sends_once(
     settings = slack_settings(slack, f"sqlite:///{tmp_path / 'bot.db'}")
     runtime = await build(settings)
     app = create_app(settings, runtime.db, runtime.core)
-    transport = httpx.ASGITransport(app=create_http_app(runtime.db, app))
+    transport = httpx.ASGITransport(app=create_http_app(runtime.db, slack_routes(app)))
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
         request = slash_command("/refer", "<@U2> Jane Roe, 555-0100, roof")
         response = await http.post("/slack/events", content=request.body, headers=request.headers)

@@ -18,7 +18,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bot.serve import GRACEFUL_SECONDS, serve
+from app.serve import GRACEFUL_SECONDS, serve
 from tests.adapters.bot_process import ROOT, bot_env, free_port, healthy, listening, start_bot
 from tests.adapters.fake_slack import FakeSlack
 from tests.adapters.slack_harness import MARKS, TOKEN, slack, slack_settings  # noqa: F401

@@ -18,7 +18,7 @@ from urllib.parse import parse_qsl
 import pytest
 from aiohttp import WSMsgType, web
 
-from bot.serve import serve
+from app.serve import serve
 from tests.adapters.fake_slack import FakeSlack
 from tests.adapters.slack_harness import MARKS, slack, slack_settings  # noqa: F401
 from tests.adapters.slack_requests import slash_command

@@ -30,7 +30,7 @@ def environment(tmp_path: Path, env: dict[str, str] | None = None) -> dict[str, 
 def run(tmp_path: Path, *args: str, env: dict[str, str] | None = None,
         stdin: str | None = None) -> subprocess.CompletedProcess[str]:  # fmt: skip
     return subprocess.run(
-        [sys.executable, "-m", "bot", *args], cwd=tmp_path, env=environment(tmp_path, env),
+        [sys.executable, "-m", "app", *args], cwd=tmp_path, env=environment(tmp_path, env),
         input=stdin, capture_output=True, text=True, timeout=120,
     )  # fmt: skip
 
@@ -129,7 +129,7 @@ def test_export_writes_utf8_csv_with_a_bom_whatever_the_locale(tmp_path: Path) -
     gave = run(tmp_path, "chat", "--as", "Zoë 🏠", "/refer @bob Ana Lima, needs a roof inside")
     assert "Referral #1 to Bob recorded" in gave.stdout, gave.stderr
     not_utf8 = environment(tmp_path, {"PYTHONIOENCODING": "latin-1"})  # a terminal's locale
-    command = [sys.executable, "-m", "bot", "export", "--format", "csv"]
+    command = [sys.executable, "-m", "app", "export", "--format", "csv"]
     result = subprocess.run(command, cwd=tmp_path, env=not_utf8, capture_output=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith(b"\xef\xbb\xbfkind,id,group,")
@@ -269,7 +269,7 @@ def test_sigterm_stops_the_console_cleanly(tmp_path: Path) -> None:
     environment = {**os.environ, "PYTHONPATH": str(ROOT),
                    "DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}"}  # fmt: skip
     process = subprocess.Popen(
-        [sys.executable, "-m", "bot", "chat", "--as", "Alice"], cwd=tmp_path, env=environment,
+        [sys.executable, "-m", "app", "chat", "--as", "Alice"], cwd=tmp_path, env=environment,
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     assert process.stdin is not None and process.stdout is not None

@@ -1,11 +1,12 @@
-"""`referral-bot` with a platform configured: the HTTP server, Slack, and the outbox loop.
+"""`referral-bot` with a platform configured: the HTTP server, the platforms, the outbox.
 
-One asyncio loop runs uvicorn (the ASGI app: `/healthz`, `/slack/events`),
-Slack Socket Mode when `SLACK_APP_TOKEN` is set, and the `Deliverer`. On
-SIGTERM or SIGINT the server stops taking requests and finishes those in
-flight, Socket Mode disconnects (or stops trying to connect), and the outbox
-finishes the sends under way; whatever still runs after `GRACEFUL_SECONDS` is
-cut off (an outbox row whose send was cut is sent again after its lease).
+One asyncio loop runs uvicorn (the ASGI app: `/healthz` and each platform's routes, e.g.
+`/slack/events`, `/telegram/webhook`), what each platform runs besides (Slack Socket
+Mode, Telegram's long polling) and the `Deliverer`. On SIGTERM or SIGINT the server
+stops taking requests and finishes those in flight, each platform stops (Socket Mode
+disconnects or stops trying to connect, polling confirms what it processed), and the
+outbox finishes the sends under way; whatever still runs after `GRACEFUL_SECONDS` is cut
+off (an outbox row whose send was cut is sent again after its lease).
 """
 
 from __future__ import annotations
@@ -15,14 +16,14 @@ import contextlib
 import gc
 import logging
 import signal
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from typing import Any
 
 import uvicorn
 
 from adapters.http import create_http_app
-from bot.app import Runtime, build
-from bot.delivery import Deliverer, Transport
+from adapters.platform import PlatformAdapter
+from app.wiring import Runtime, add_platforms, build
 from bot.settings import Settings
 
 log = logging.getLogger("referral_bot.serve")
@@ -84,64 +85,51 @@ async def _run(
     runtime: Runtime, stop: asyncio.Event, on_ready: Callable[[int], None] | None
 ) -> None:
     settings = runtime.settings
-    if settings.telegram_configured:
-        log.warning("TELEGRAM_BOT_TOKEN is set, but this version has no Telegram adapter yet")
-    transports: list[Transport] = []
-    slack_app: Any = None
-    socket_mode: Any = None
-    if settings.slack_configured:
-        from adapters.slack.transport import create_transport
-
-        transports.append(create_transport(settings, runtime.db))
-    deliverer = Deliverer(runtime.db, transports)
-    if settings.slack_configured:
-        from adapters.slack.app import create_app
-
-        slack_app = create_app(settings, runtime.db, runtime.core, on_recorded=deliverer.wake)
-        if settings.slack_app_token is not None:
-            from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
-
-            socket_mode = AsyncSocketModeHandler(
-                slack_app, settings.slack_app_token.get_secret_value()
-            )
-    http_app = create_http_app(runtime.db, None if socket_mode else slack_app)
+    add_platforms(runtime)
+    assert runtime.deliverer is not None
+    routes = [route for platform in runtime.platforms for route in platform.routes]
     config = uvicorn.Config(
-        http_app, host=settings.host, port=settings.port, lifespan="off", log_config=None,
-        access_log=False, timeout_graceful_shutdown=REQUESTS_SECONDS,
+        create_http_app(runtime.db, routes), host=settings.host, port=settings.port,
+        lifespan="off", log_config=None, access_log=False,
+        timeout_graceful_shutdown=REQUESTS_SECONDS,
     )  # fmt: skip
     server = _Server(config)
     freeze_startup_objects()
-    delivering = asyncio.create_task(deliverer.run(stop))
-    housekeeping = asyncio.create_task(_forget_old_deliveries(runtime, stop))
     serving = asyncio.create_task(server.serve())
     stopping = asyncio.create_task(stop.wait())
-    connecting = None
-    if socket_mode is not None:  # bolt retries until Slack answers: never awaited alone
-        connecting = asyncio.create_task(socket_mode.connect_async())
-        connecting.add_done_callback(_log_connected)
+    starting = asyncio.create_task(_start(runtime.platforms))
+    delivering = housekeeping = None
     try:
-        while not server.started and not serving.done() and not stop.is_set():  # noqa: ASYNC110
-            await asyncio.sleep(0.01)  # (uvicorn has no hook for "listening")
-        if on_ready is not None and server.started:
-            on_ready(server.servers[0].sockets[0].getsockname()[1])
-        await asyncio.wait({serving, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        await asyncio.wait({starting, stopping, serving}, return_when=asyncio.FIRST_COMPLETED)
+        if starting.done():
+            starting.result()  # a platform that cannot start ends the process, saying why
+        if not stop.is_set() and not serving.done():
+            delivering = asyncio.create_task(runtime.deliverer.run(stop))
+            housekeeping = asyncio.create_task(_forget_old_deliveries(runtime, stop))
+            while not server.started and not serving.done() and not stop.is_set():  # noqa: ASYNC110
+                await asyncio.sleep(0.01)  # (uvicorn has no hook for "listening")
+            if on_ready is not None and server.started:
+                on_ready(server.servers[0].sockets[0].getsockname()[1])
+            await asyncio.wait({serving, stopping}, return_when=asyncio.FIRST_COMPLETED)
     finally:
-        log.info("stopping: finishing requests in flight and the outbox batch under way")
+        log.info("stopping: finishing requests in flight and the outbox sends under way")
         stopping.cancel()
+        starting.cancel()
         deadline = asyncio.get_running_loop().time() + GRACEFUL_SECONDS
         server.should_exit = True
-        if connecting is not None:
-            connecting.cancel()
-        if socket_mode is not None:
-            await _by(deadline, socket_mode.close_async())
         await _by(deadline, serving)
+        for platform in reversed(runtime.platforms):
+            await _by(deadline, platform.stop())
         stop.set()
-        await _by(deadline, asyncio.gather(delivering, housekeeping))
+        await _by(deadline, asyncio.gather(*(t for t in (delivering, housekeeping) if t)))
 
 
-def _log_connected(task: asyncio.Task[Any]) -> None:
-    if not task.cancelled() and task.exception() is None:
-        log.info("slack socket mode connected")
+async def _start(platforms: Sequence[PlatformAdapter]) -> None:
+    """Start each platform; each returns once it runs (Slack's Socket Mode goes on
+    connecting in the background: bolt retries until Slack answers)."""
+    for platform in platforms:
+        await platform.start()
+        log.info("%s started", platform.name)
 
 
 async def _by(deadline: float, work: Awaitable[Any]) -> None:

@@ -17,8 +17,8 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 
+from app.wiring import Runtime, build, console_deliverer
 from bot import logs
-from bot.app import Runtime, build
 from bot.settings import (
     ConfigurationError,
     Settings,
@@ -113,7 +113,7 @@ def start(ctx: typer.Context) -> None:
         return
     config = settings()
     if config.slack_configured or config.telegram_configured:
-        from bot.serve import serve
+        from app.serve import serve
 
         _open_check(config, create=True)
         logs.configure(config.log_level)
@@ -136,7 +136,9 @@ def _chat(config: Settings, name: str, group: str, message: str | None) -> None:
     from adapters.console import ConsoleChat, interactive
 
     async def work(runtime: Runtime) -> None:
-        console = ConsoleChat(runtime.core, group, sys.stdout)
+        console = ConsoleChat(
+            runtime.core, group, sys.stdout, console_deliverer(runtime, sys.stdout)
+        )
         if message is not None:
             await console.send(name, message)
         else:

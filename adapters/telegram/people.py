@@ -1,0 +1,44 @@
+"""Who leads a Telegram group: its administrators, asked of Telegram and cached briefly."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+
+from telegram import Bot
+from telegram.error import TelegramError
+
+log = logging.getLogger("referral_bot.telegram")
+ADMINS_TTL = 300.0  # seconds: a promotion in Telegram reaches the bot within five minutes
+FAILED_TTL = 30.0  # when Telegram did not answer, ask again soon
+
+
+class Administrators:
+    """`getChatAdministrators`, cached per chat for a few minutes."""
+
+    def __init__(self, bot: Bot, clock: Callable[[], float] = time.monotonic) -> None:
+        self.bot, self.clock = bot, clock
+        self._cache: dict[int, tuple[float, frozenset[int]]] = {}
+
+    async def of(self, chat_id: int) -> frozenset[int]:
+        """The user ids of the chat's creator and administrators (none for a private chat)."""
+        if chat_id > 0:
+            return frozenset()
+        now = self.clock()
+        cached = self._cache.get(chat_id)
+        if cached is not None and cached[0] > now:
+            return cached[1]
+        try:
+            admins = await self.bot.get_chat_administrators(chat_id)
+        except TelegramError as error:
+            log.warning("getChatAdministrators failed: %s", type(error).__name__)
+            stale = cached[1] if cached is not None else frozenset()
+            self._cache[chat_id] = (now + FAILED_TTL, stale)
+            return stale
+        ids = frozenset(member.user.id for member in admins if not member.user.is_bot)
+        self._cache[chat_id] = (now + ADMINS_TTL, ids)
+        return ids
+
+    def forget(self, chat_id: int) -> None:
+        self._cache.pop(chat_id, None)

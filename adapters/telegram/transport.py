@@ -1,0 +1,86 @@
+"""Outbox delivery on Telegram: group posts, private messages and images, errors classified.
+
+Group notices go to the group's chat, private ones to the member's private chat with the
+bot (its id is the user's id), images with `sendPhoto` and the text as caption (what does
+not fit follows as messages). `RetryAfter` -> rate limited, network errors and 5xx ->
+retried, `Forbidden` (blocked, never started, bot removed) and chats that are gone ->
+unreachable; a group that became a supergroup (`ChatMigrated`) is moved to its new id
+(`on_migrated`) and the message sent there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+
+from telegram import Bot, LinkPreviewOptions
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter
+
+from adapters.telegram import render
+from bot.delivery import ChatKey, Outgoing, Sent
+
+# Telegram's published limits: one message a second per chat, 20 a minute per group.
+PRIVATE_INTERVAL = 1.0
+GROUP_INTERVAL = 3.0
+Migrated = Callable[[str, str], Awaitable[None]]
+NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+
+
+def seconds(period: int | float | timedelta) -> float:
+    """A python-telegram-bot time period (seconds, or a timedelta from v22.2) in seconds."""
+    return period.total_seconds() if isinstance(period, timedelta) else float(period)
+
+
+class TelegramTransport:
+    """Sends outbox rows through the Bot API."""
+
+    platform = "telegram"
+
+    def __init__(
+        self, bot: Bot, on_migrated: Migrated | None = None, *,
+        private_interval: float = PRIVATE_INTERVAL, group_interval: float = GROUP_INTERVAL,
+    ) -> None:  # fmt: skip
+        self.bot, self.on_migrated = bot, on_migrated
+        self.private_interval, self.group_interval = private_interval, group_interval
+
+    def min_interval(self, chat: ChatKey) -> float:
+        return self.private_interval if chat.private else self.group_interval
+
+    async def send(self, message: Outgoing) -> Sent:
+        chat_id = message.recipient_user_id or message.chat_id
+        try:
+            try:
+                await self._send(int(chat_id), message)
+            except ChatMigrated as moved:
+                if message.recipient_user_id is not None or self.on_migrated is None:
+                    raise
+                await self.on_migrated(message.chat_id, str(moved.new_chat_id))
+                await self._send(moved.new_chat_id, message)
+        except RetryAfter as error:
+            return Sent.rate_limited(seconds(error.retry_after))
+        except Forbidden:
+            return Sent.unreachable("forbidden")
+        except ChatMigrated:
+            return Sent.unreachable("chat_migrated")
+        except BadRequest as error:  # the chat is gone, or Telegram refuses this message
+            return Sent.unreachable("bad_request: " + error.message[:80])
+        except NetworkError as error:  # timeouts, 5xx, connection errors
+            return Sent.server_error(type(error).__name__)
+        return Sent.ok()
+
+    async def _send(self, chat_id: int, message: Outgoing) -> None:
+        reply = message.reply
+        texts: list[render.Part] = render.parts([reply])
+        if reply.image is not None:
+            caption, rest = render.caption(reply)
+            await self.bot.send_photo(
+                chat_id, reply.image, caption=caption, parse_mode=ParseMode.HTML,
+                filename=reply.image_name or "chart.png",
+            )  # fmt: skip
+            texts = [render.Part(text) for text in rest]
+        for part in texts:
+            await self.bot.send_message(
+                chat_id, part.html, parse_mode=ParseMode.HTML, reply_markup=part.keyboard,
+                link_preview_options=NO_PREVIEW,
+            )  # fmt: skip

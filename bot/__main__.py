@@ -1,5 +1,0 @@
-"""`python -m bot` is the `referral-bot` command."""
-
-from bot.cli import main
-
-main()

@@ -1,0 +1,100 @@
+"""Long polling (offsets confirmed only after processing) and the outbox transport's
+handling of Telegram's refusals, against FakeTelegram."""
+
+# ruff: noqa: F811  (fixtures are imported from telegram_harness)
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from adapters.telegram.app import TelegramPlatform
+from bot.delivery import Outcome, Outgoing
+from bot.messages import Audience, Reply
+from bot.service import Core, GroupDefaults
+from storage.database import Database
+from tests.adapters.fake_telegram import FakeTelegram
+from tests.adapters.telegram_harness import Harness, telegram, telegram_settings, tg  # noqa: F401
+from tests.adapters.telegram_updates import ALICE, BOB, GROUP_ID, command
+
+pytestmark = [pytest.mark.filterwarnings(r"ignore:(?s).*session\.exec\(\):DeprecationWarning")]
+
+
+async def test_polling_processes_then_confirms(telegram: FakeTelegram, db: Database) -> None:
+    settings = telegram_settings(telegram, "sqlite://", telegram_webhook_url=None,
+                                 telegram_webhook_secret=None)  # fmt: skip
+    platform = TelegramPlatform(settings, db, Core(db, GroupDefaults()), lambda: None,
+                                poll_seconds=1)  # fmt: skip
+    first, second = command(ALICE, "/join Plumber"), command(BOB, "/join Electrician")
+    telegram.push_update(first)
+    telegram.push_update(second)
+    await platform.start()
+    try:
+        await telegram.wait_for("sendMessage", 2)
+    finally:
+        await platform.stop()
+
+    assert telegram.calls_to("deleteWebhook")  # polling mode: no webhook left behind
+    offsets = [call.args.get("offset") for call in telegram.calls_to("getUpdates")]
+    offsets = [None if o is None else int(o) for o in offsets]
+    assert offsets[0] is None
+    assert offsets[-1] == second["update_id"] + 1  # confirmed once both were processed
+    assert {int(call.args["chat_id"]) for call in telegram.calls_to("sendMessage")} == {
+        ALICE.id, BOB.id}  # fmt: skip
+
+    again = TelegramPlatform(settings, db, Core(db, GroupDefaults()), lambda: None,
+                             poll_seconds=1)  # fmt: skip
+    await again.start()  # a restart: nothing is delivered twice
+    await asyncio.sleep(0.2)
+    await again.stop()
+    assert len(telegram.calls_to("sendMessage")) == 2
+
+
+async def test_polling_stops_promptly_while_telegram_is_away(
+    telegram: FakeTelegram, db: Database
+) -> None:
+    settings = telegram_settings(telegram, "sqlite://", telegram_webhook_url=None,
+                                 telegram_webhook_secret=None)  # fmt: skip
+    platform = TelegramPlatform(settings, db, Core(db, GroupDefaults()), lambda: None)
+    await platform.start()
+    telegram.fail("getUpdates", 502, "Bad Gateway", times=None)
+    await telegram.wait_for("getUpdates", 2)
+    await asyncio.wait_for(platform.stop(), 5)
+
+
+def outgoing(chat_id: int, recipient: int | None = None, text: str = "hi") -> Outgoing:
+    reply = Reply(Audience.MEMBER if recipient else Audience.GROUP, text)
+    return Outgoing(1, 1, "", str(chat_id), str(recipient) if recipient else None, reply)
+
+
+async def test_the_transport_classifies_telegrams_refusals(tg: Harness) -> None:
+    transport, fake = tg.platform.transport, tg.telegram
+    fake.fail("sendMessage", 429, retry_after=9)
+    limited = await transport.send(outgoing(GROUP_ID))
+    assert (limited.outcome, limited.retry_after) == (Outcome.RATE_LIMITED, 9.0)
+    fake.blocked.add(BOB.id)
+    assert (await transport.send(outgoing(GROUP_ID, BOB.id))).outcome is Outcome.UNREACHABLE
+    fake.fail("sendMessage", 500)
+    assert (await transport.send(outgoing(GROUP_ID))).outcome is Outcome.SERVER_ERROR
+    fake.fail("sendMessage", 400, "Bad Request: chat not found")
+    assert (await transport.send(outgoing(GROUP_ID))).outcome is Outcome.UNREACHABLE
+    assert (await transport.send(outgoing(GROUP_ID, text="<b>&"))).outcome is Outcome.OK
+    assert fake.sent_to(GROUP_ID)[-1]["text"] == "&lt;b&gt;&amp;"
+
+
+async def test_an_image_goes_with_its_caption(tg: Harness) -> None:
+    reply = Reply(Audience.GROUP, "Leaderboard " + "x" * 1500, image=b"\x89PNG\r\n\x1a\n")
+    message = Outgoing(1, 1, "", str(GROUP_ID), None, reply, reply.image, "week.png")
+    assert (await tg.platform.transport.send(message)).outcome is Outcome.OK
+    photo, rest = tg.telegram.sent_to(GROUP_ID)
+    assert photo["photo"] == b"\x89PNG\r\n\x1a\n" and len(photo["caption"]) <= 1024
+    assert rest["text"].endswith("x")
+
+
+def test_pacing_keeps_telegrams_limits(tg: Harness) -> None:
+    from bot.delivery import ChatKey
+
+    transport = tg.platform.transport
+    assert transport.min_interval(ChatKey("", str(ALICE.id), True)) >= 1.0
+    assert 60 / transport.min_interval(ChatKey("", str(GROUP_ID), False)) <= 20  # a minute
