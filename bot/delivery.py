@@ -4,7 +4,11 @@ Rows are leased (`storage.outbox.claim`: a chat's earliest pending row, one per
 chat), sent paced per chat (one chat's rows in order, different chats
 independently: none waits for another) and settled one by one, each in its own
 short transaction, fenced by the lease so a row another instance took over is
-never reset. Nothing here logs message text: it can hold a prospect's details.
+never reset. A private message whose recipient never opened the private chat with the
+bot (or blocked it) is held under a one-time code, and their group is told, by name and
+with the transport's link that opens the chat, that something waits for them; opening
+it (`bot.service.Core.opened`) releases it. Nothing here logs message text: it can hold
+a prospect's details.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import contextlib
 import json
 import logging
 import random
+import secrets
 import traceback
 from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, replace
@@ -22,11 +27,13 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, NamedTuple, Protocol
 
-from bot.messages import Reply
-from storage import outbox
+from bot.messages import Reply, to_group
+from bot.texts import held_notice
+from storage import directory, outbox
 from storage.clock import utcnow
 from storage.database import Database
 from storage.tables import OutboxMessage
+from storage.units import Unit
 
 log = logging.getLogger("referral_bot.delivery")
 
@@ -71,6 +78,9 @@ class Outcome(StrEnum):
     RATE_LIMITED = "rate_limited"  # try again after `retry_after` seconds
     SERVER_ERROR = "server_error"  # transient (5xx, network): retried with backoff
     UNREACHABLE = "unreachable"  # blocked, chat gone, bot removed: failed, never retried
+    # the person must open the private chat first (never started it, or blocked the bot):
+    # held until they do, where the transport has a `start_link`; else as UNREACHABLE
+    NOT_STARTED = "not_started"
 
 
 @dataclass(frozen=True)
@@ -97,6 +107,10 @@ class Sent:
     def unreachable(cls, reason: str) -> Sent:
         return cls(Outcome.UNREACHABLE, reason=reason)
 
+    @classmethod
+    def not_started(cls, reason: str) -> Sent:
+        return cls(Outcome.NOT_STARTED, reason=reason)
+
 
 class Transport(Protocol):
     """What an adapter implements to deliver outbox rows on its platform.
@@ -105,6 +119,9 @@ class Transport(Protocol):
     about 1; Telegram 1 in a private chat, 3 in a group for its 20 a minute), and, where
     the platform limits the bot as a whole, an `overall_rate` attribute: posts a second
     across all its chats (Telegram 30). None or absent: no overall limit.
+
+    A transport that answers `Sent.not_started` has `start_link(code)`: the link that
+    opens the private chat with the bot and hands it `code` (Telegram's deep link).
     """
 
     platform: str
@@ -300,6 +317,8 @@ class Deliverer:
         elif result.outcome is Outcome.SERVER_ERROR and row.attempts + 1 < self.max_attempts:
             delay = self.base_backoff * 2 ** min(row.attempts, 32) * random.uniform(1.0, 1.1)
             status, retry_at = outbox.PENDING, now + timedelta(seconds=min(self.max_backoff, delay))
+        elif result.outcome is Outcome.NOT_STARTED and (link := self._start_link(row)):
+            return await self._hold(row, link, reason)
         elif result.outcome is not Outcome.OK:
             status = outbox.FAILED
         async with self.db.transaction() as session:
@@ -321,6 +340,36 @@ class Deliverer:
             log.log(level, "outbox %d platform=%s outcome=%s status=%s attempt=%d reason=%s",
                     row.id, row.platform, result.outcome.value,
                     status if applied else "lease lost", row.attempts + 1, reason)  # fmt: skip
+        return applied
+
+    def _start_link(self, row: OutboxMessage) -> Callable[[str], str] | None:
+        """How to link to the private chat, for a private row on a transport that can."""
+        transport = self.transports[row.platform]
+        link: Callable[[str], str] | None = getattr(transport, "start_link", None)
+        return link if row.recipient_user_id is not None else None
+
+    async def _hold(self, row: OutboxMessage, link: Callable[[str], str], reason: str) -> bool:
+        """Hold a private row its recipient cannot get yet, under the code their held rows
+        share (a new one when none), and tell the group it came from, once per code."""
+        assert row.recipient_user_id is not None and row.lease_until is not None
+        now, user_id, lease = self.clock(), row.recipient_user_id, row.lease_until
+
+        async def work(unit: Unit) -> bool:
+            held = await outbox.held_for(unit.session, row)
+            code = held[0][0] if held else secrets.token_urlsafe(12)  # 16 of A-Za-z0-9_-
+            if not await outbox.hold(unit.session, row, code, error=reason, lease_until=lease):
+                return False
+            if (code, row.group_id) not in held:
+                member = await directory.find_member(unit, row.group_id, user_id)
+                text = held_notice(member.name if member else None, link(code))
+                await outbox.post_in_group(unit.session, row, to_group(text).to_json(), now)
+            return True
+
+        applied = await self.db.run(work)
+        log.warning("outbox %d platform=%s outcome=not_started status=%s reason=%s",
+                    row.id, row.platform, "held" if applied else "lease lost", reason)  # fmt: skip
+        if applied:
+            self._wake.set()  # the group's notice is due
         return applied
 
     def _held_until(self, when: datetime | None) -> None:

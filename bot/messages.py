@@ -37,6 +37,9 @@ class ChatRef:
     workspace_id: str | None = None
     is_private: bool = False
     title: str | None = None
+    # False where the platform cannot show the sender an answer only they see (a Telegram
+    # group): the core then sends its direct answers to their private chat, by the outbox.
+    private_in_place: bool = True
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,6 +4,13 @@ A delivery id is claimed first in the command's transaction; the entry, the
 outbox messages and the stored answer are committed with it. A redelivery
 finds the claim and gets the stored answer back; a concurrent duplicate
 (PostgreSQL) fails on the claim's unique key and does the same.
+
+Where the platform cannot show the sender an answer only they see (a Telegram
+group: `ChatRef.private_in_place` False), the command's direct answers are
+written to the outbox for the sender's private chat in the same transaction,
+and nothing is answered in place. What records nothing (/help, a malformed
+command, a refusal) is still returned, for the adapter to send privately: a
+redelivery computes it again, so it needs no outbox.
 """
 
 from __future__ import annotations
@@ -13,13 +20,13 @@ import logging
 import time
 import traceback
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 import orjson
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from bot import actions, grammar
+from bot import actions, grammar, texts
 from bot.commands import Command
 from bot.context import LEADER, MEMBER, Context, Refusal
 from bot.messages import Audience, Incoming, Reply, to_sender
@@ -128,6 +135,42 @@ class Core:
         before = self.clock() - older_than
         return await self.db.run(lambda unit: directory.forget_deliveries(unit.session, before))
 
+    async def opened(self, incoming: Incoming, code: str | None) -> list[Reply]:
+        """The sender opened their private chat with the bot (Telegram's Start; with `code`
+        when by the link of a notice that something waits for them): what is held for them
+        under that code, or with none all of it, is due now, once; a code that is someone
+        else's, or used, releases nothing. A bare Start is answered with /help."""
+        started = time.perf_counter()
+        try:
+            replies = await self.db.run(lambda unit: self._open(unit, incoming, code))
+            outcome = "ok"
+        except IntegrityError:  # the same Start delivered again: the first answer
+            replies, outcome = await self._stored_answer(incoming)
+        except Exception as error:  # the database is away, or a bug: say so, release nothing
+            where = "".join(traceback.format_tb(error.__traceback__))
+            log.error("start failed: %s\n%s", type(error).__name__, where)
+            replies, outcome = [to_sender(FAILED)], "error"
+        ms = (time.perf_counter() - started) * 1000
+        log.info("group=%s:%s command=start outcome=%s ms=%.1f",
+                 incoming.chat.platform, incoming.chat.chat_id, outcome, ms)  # fmt: skip
+        return replies
+
+    async def _open(self, unit: Unit, incoming: Incoming, code: str | None) -> list[Reply]:
+        chat, now = incoming.chat, self.clock()
+        released = await outbox.release_held(
+            unit.session, chat.platform.value, chat.workspace_id or "",
+            incoming.sender.user_id, code, now,
+        )  # fmt: skip
+        replies: list[Reply] = []
+        if code is None:
+            help_command = grammar.parse("/help", self.defaults.currency)
+            replies = await actions.run(None, help_command)  # type: ignore[arg-type]
+        if (said := texts.held_released(released, code is not None)) is not None:
+            replies.append(to_sender(said))
+        answer = orjson.dumps([r.to_json() for r in replies]).decode()
+        await directory.record_delivery(unit, self._key(incoming), answer, now)
+        return replies
+
     def _key(self, incoming: Incoming) -> str:
         chat = incoming.chat
         return f"{chat.platform}:{chat.workspace_id or ''}:{incoming.delivery_id}"[:200]
@@ -149,7 +192,8 @@ class Core:
         # Parsed in the new groups' currency, to know whether the unit of work writes; a
         # group with another currency parses it again (amounts are read in its currency).
         parsed = self._parse(incoming, self.defaults.currency)
-        writes = not isinstance(parsed, actions.READ_ONLY)
+        # where the answer goes to the outbox, even reading writes (the answer and its id)
+        writes = not isinstance(parsed, actions.READ_ONLY) or not incoming.chat.private_in_place
         try:
             return await self.db.run(lambda unit: self._work(unit, incoming, parsed), write=writes)
         except DBAPIError as error:  # a command that only reads found something to write
@@ -169,6 +213,8 @@ class Core:
             raise _Answer("malformed", malformed_text(parsed)) from parsed
         command = parsed
         recording = not isinstance(command, actions.READ_ONLY)
+        in_place = incoming.chat.private_in_place
+        keeps = recording or not in_place  # its answer is kept with its delivery id
         if isinstance(command, actions.RECORDS_NOTHING):
             return await actions.run(None, command), "ok"  # type: ignore[arg-type]
         if no_group is not None:
@@ -191,21 +237,24 @@ class Core:
         except Refusal as refusal:
             # A redelivery of a command already carried out can be refused the second
             # time (the referral has moved on): the first answer is the right one.
-            if recording and (stored := await delivered(unit, key)) is not None:
+            if keeps and (stored := await delivered(unit, key)) is not None:
                 stored_replies = [Reply.from_json(r) for r in json.loads(stored)]
                 raise _Redelivered(stored_replies) from refusal
             raise _Answer("refused", str(refusal)) from refusal
         direct = [r for r in replies if r.audience is Audience.SENDER]
-        later = [
-            outbox.Message(r.to_json(), r.recipient_user_id, r.image)
-            for r in replies
-            if r.audience is not Audience.SENDER
-        ]
-        await outbox.enqueue(unit, group, later, now)
+        later = [r for r in replies if r.audience is not Audience.SENDER]
+        if not in_place:  # to their private chat, before what the command sends them
+            sender = incoming.sender.user_id
+            member_id = member.id if member is not None else None
+            later[:0] = [replace(r, audience=Audience.MEMBER, member_id=member_id,
+                                 recipient_user_id=sender) for r in direct]  # fmt: skip
+            direct = []
+        messages = [outbox.Message(r.to_json(), r.recipient_user_id, r.image) for r in later]
+        await outbox.enqueue(unit, group, messages, now)
         # Recorded with the entry. A redelivery (or a concurrent duplicate) fails here on
         # the key and rolls back whole, then gets the stored answer (`handle`): a lookup
         # before the work would cost every command a statement for the rare redelivery.
-        if recording:
+        if keeps:
             answer = orjson.dumps([r.to_json() for r in direct]).decode()
             await directory.record_delivery(unit, key, answer, now)
         return direct, "ok"

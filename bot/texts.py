@@ -42,3 +42,38 @@ def natural_key(name: str) -> tuple[tuple[int, int | str], ...]:
     """A name's sort key in natural order, without case: "m2" before "m10"."""
     parts = re.split(r"([0-9]+)", name.casefold())
     return tuple((1, int(part)) if part[0] in "0123456789" else (0, part) for part in parts if part)
+
+
+# A private message its recipient cannot get yet (they never opened the private chat with
+# the bot, or blocked it): the group is told who, never what (`bot.delivery`).
+HELD_NOTICE = "{name}, I have a private message for you: open {link} and press Start."
+HELD_NOTICE_UNNAMED = (
+    "I have a private message for someone here who has not started a chat with me: "
+    "open {link} and press Start (it opens only for them)."
+)
+HELD_ONE = "Here it is:"
+HELD_SOME = "Here they are ({count} private messages I kept for you):"
+HELD_AFTER_HELP = "I also kept {count} for you; here they come."
+HELD_NONE = (
+    "That link is for someone else, or it was used already: nothing is waiting for you "
+    "under it. Send /help to see what I can do."
+)
+
+
+def held_notice(name: str | None, link: str) -> str:
+    """The group's notice that `name` has a private message waiting behind `link`."""
+    if not name:
+        return HELD_NOTICE_UNNAMED.format(link=link)
+    return HELD_NOTICE.format(name=name, link=link)
+
+
+def held_released(count: int, code: bool) -> str | None:
+    """The answer to opening the private chat: with a link's code, or the bare Start (after
+    /help; None when nothing was kept)."""
+    if code and count:
+        return HELD_ONE if count == 1 else HELD_SOME.format(count=count)
+    if code:
+        return HELD_NONE
+    if not count:
+        return None
+    return HELD_AFTER_HELP.format(count=plural(count, "private message"))

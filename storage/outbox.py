@@ -3,7 +3,8 @@
 A chat's messages go out one at a time, in the order they were written: only a chat's
 earliest pending message (its head) can be claimed, and the next one becomes the head
 when that one is settled. A head that waits (a 429's Retry-After, a 5xx's backoff, the
-chat's pacing) holds its chat back and no other.
+chat's pacing) holds its chat back and no other. A private message its recipient cannot
+get yet (they never opened the private chat) is held under a one-time code until they do.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from storage.statements import Prepared, insert_values
 from storage.tables import Group, OutboxMessage
 from storage.units import Unit
 
-PENDING, SENT, FAILED = "pending", "sent", "failed"
+PENDING, SENT, FAILED, HELD = "pending", "sent", "failed", "held"
 OUTBOX: Any = SQLModel.metadata.tables["outbox"]
 _COLUMNS = (
     "group_id", "platform", "workspace_id", "chat_id", "recipient_user_id", "payload", "image",
@@ -177,3 +178,65 @@ async def pending_count(session: AsyncSession) -> int:
         select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status == PENDING)
     )
     return int((await session.exec(statement)).one())
+
+
+def _recipient(platform: str, workspace_id: str, user_id: str) -> list[Any]:
+    return [col(OutboxMessage.platform) == platform,
+            col(OutboxMessage.workspace_id) == workspace_id,
+            col(OutboxMessage.recipient_user_id) == user_id]  # fmt: skip
+
+
+async def held_for(session: AsyncSession, row: OutboxMessage) -> list[tuple[str, int]]:
+    """The codes the held messages to `row`'s recipient wait under, with the group each came
+    from (the earliest code first)."""
+    assert row.recipient_user_id is not None
+    statement = (
+        select(OutboxMessage.hold_code, OutboxMessage.group_id)
+        .where(col(OutboxMessage.status) == HELD, col(OutboxMessage.hold_code).is_not(None))
+        .where(*_recipient(row.platform, row.workspace_id, row.recipient_user_id))
+        .group_by(col(OutboxMessage.hold_code), col(OutboxMessage.group_id))
+        .order_by(func.min(OutboxMessage.id))
+    )
+    return [(str(code), int(group)) for code, group in (await session.exec(statement)).all()]
+
+
+async def hold(
+    session: AsyncSession, row: OutboxMessage, code: str, *, error: str, lease_until: datetime
+) -> bool:
+    """Hold a leased private message under `code` (fenced by the lease, as `settle`)."""
+    values = dict(status=HELD, hold_code=code, lease_until=None, last_error=error)
+    result = await session.exec(
+        update(OutboxMessage)
+        .where(col(OutboxMessage.id) == row.id, col(OutboxMessage.status) == PENDING)
+        .where(col(OutboxMessage.lease_until) == lease_until)
+        .values(attempts=OutboxMessage.attempts + 1, **values)
+    )
+    return bool(result.rowcount)
+
+
+async def post_in_group(
+    session: AsyncSession, row: OutboxMessage, payload: dict[str, Any], now: datetime
+) -> None:
+    """Queue a notice in the group chat `row` came from."""
+    session.add(OutboxMessage(
+        group_id=row.group_id, platform=row.platform, workspace_id=row.workspace_id,
+        chat_id=row.chat_id, payload=orjson.dumps(payload).decode(), status=PENDING,
+        attempts=0, next_attempt_at=now, created_at=now,
+    ))  # fmt: skip
+
+
+async def release_held(
+    session: AsyncSession, platform: str, workspace_id: str, user_id: str, code: str | None,
+    now: datetime,
+) -> int:  # fmt: skip
+    """Make the messages held for this person due now, once (their code is cleared): those
+    held under `code`, or with None all of them; how many."""
+    statement = update(OutboxMessage).where(
+        col(OutboxMessage.status) == HELD, *_recipient(platform, workspace_id, user_id)
+    )
+    if code is not None:
+        statement = statement.where(col(OutboxMessage.hold_code) == code)
+    result = await session.exec(
+        statement.values(status=PENDING, hold_code=None, next_attempt_at=now, lease_until=None)
+    )
+    return int(result.rowcount or 0)

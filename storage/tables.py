@@ -222,7 +222,10 @@ class OutboxMessage(SQLModel, table=True):
     recipient_user_id: str | None = Field(default=None, max_length=64)
     payload: str = Field(sa_column=Column(Text, nullable=False))  # JSON reply
     image: bytes | None = None
-    status: str = Field(default="pending", max_length=16)  # pending | sent | failed
+    status: str = Field(default="pending", max_length=16)  # pending | sent | failed | held
+    # a held private message's one-time code, in the link that lets its recipient open the
+    # private chat and get it (`bot.delivery`); cleared when it is released
+    hold_code: str | None = Field(default=None, max_length=64)
     attempts: int = 0
     next_attempt_at: datetime
     lease_until: datetime | None = None

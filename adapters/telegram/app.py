@@ -4,9 +4,13 @@
 Every update is processed before it is confirmed: the webhook answers 200 only after
 `process_update` returned (the core commits before it returns), and polling asks for
 the next updates, which confirms the earlier ones, only after those were processed. A
-Telegram group has no answer only its sender can see, so the direct answer to a command
-sent in a group goes to the sender's private chat with the bot; someone who never started
-that chat is told, in the group, how to start it, and is never shown the answer there.
+Telegram group has no answer only its sender can see, so the core writes the answer to a
+command sent in a group to the outbox, for the sender's private chat, with the command:
+the webhook answers right after the commit, with no Bot API call on the way. Only what
+recorded nothing (/help, a malformed command, a refusal) is sent privately from here,
+before the 200 (a redelivery computes it again). Someone who never started the private
+chat is told in the group, by name, how to start it, and is never shown the answer there;
+pressing Start (`/start <code>`) releases what was held for them (`Core.opened`).
 """
 
 from __future__ import annotations
@@ -17,8 +21,9 @@ import hmac
 import logging
 import traceback
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from datetime import timedelta
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -98,6 +103,7 @@ class TelegramPlatform:
         self.admins = Administrators(self.bot)
         self._transport = TelegramTransport(self.bot, on_migrated=self.move_chat)
         self._stopping = asyncio.Event()
+        self._after: set[asyncio.Task[None]] = set()  # work left for after the answer
         self._ready = False
         self._polling: asyncio.Task[None] | None = None
         self._register()
@@ -141,6 +147,7 @@ class TelegramPlatform:
         self._stopping.set()
         if self._polling is not None:
             await self._polling
+        await asyncio.gather(*self._after, return_exceptions=True)
         await self.application.shutdown()
 
     async def set_commands(self) -> None:
@@ -240,8 +247,6 @@ class TelegramPlatform:
         assert message.from_user is not None
         if message.from_user.is_bot:
             return
-        if line.text.split(maxsplit=1)[0] == "/start":  # Telegram's Start button
-            line = inc.CommandLine("/help", {})
         await self.run(message, line, update.update_id)
 
     async def on_prompt_answer(self, update: Update, context: Context) -> None:
@@ -320,17 +325,37 @@ class TelegramPlatform:
     # ------------------------------------------------------------------ the core, and answers
 
     async def run(self, message: Message, line: inc.CommandLine, update_id: int) -> None:
-        """One command through the core; the answer to the sender (privately from a group)."""
+        """One command through the core; what it did not queue for the sender's private
+        chat, sent there (from a group) or answered in the private chat. Telegram's Start
+        button (`/start`, `/start <code>` from a link) opens the private chat."""
         assert message.from_user is not None
+        private = message.chat.type == "private"
+        word, _, code = line.text.partition(" ")
+        if word == "/start" and not private:
+            line = inc.CommandLine("/help", {})
         admins = await self.admins.of(message.chat.id)
         found = inc.incoming(message, line, self.bot.id, update_id,
                              is_admin=message.from_user.id in admins)  # fmt: skip
-        replies = await self.core.handle(found)
-        self.wake()
-        await self.answer(message, replies)
-        if line.text.startswith("/refer ") and not found.chat.is_private:
-            with contextlib.suppress(TelegramError):  # the prospect's details out of the group
-                await message.delete()
+        if word == "/start" and private:
+            replies = await self.core.opened(found, code.strip() or None)
+        else:
+            replies = await self.core.handle(found)
+        try:
+            await self.answer(message, replies)
+        finally:
+            self.wake()  # after the answer: what was queued follows it
+        if line.text.startswith("/refer ") and not private:  # its details out of the group
+            self._after_answer(self._delete(message))
+
+    def _after_answer(self, work: Coroutine[Any, Any, None]) -> None:
+        """Run `work` once the update is answered (`stop` waits for it)."""
+        task = asyncio.create_task(work)
+        self._after.add(task)
+        task.add_done_callback(self._after.discard)
+
+    async def _delete(self, message: Message) -> None:
+        with contextlib.suppress(TelegramError):  # not an admin allowed to delete: left
+            await message.delete()
 
     async def answer(self, message: Message, replies: list[Reply]) -> None:
         if not replies:
@@ -350,7 +375,7 @@ class TelegramPlatform:
         try:
             await self._send(user_id, parts, force_reply=force_reply)
         except (Forbidden, BadRequest):  # never started the bot, or blocked it
-            link = f"https://t.me/{self.bot.username}?start=hello"
+            link = self._transport.start_link()
             name = str(getattr(user, "full_name", "") or "")
             await self._say_in_chat(message, NOT_STARTED.format(name=name, link=link))
 

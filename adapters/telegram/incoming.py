@@ -24,11 +24,13 @@ class CommandLine:
     mentioned: dict[str, str]
 
 
-def chat_ref(chat: Chat) -> ChatRef:
-    """A Telegram chat as the core's chat; a private chat is one with the bot."""
+def chat_ref(chat: Chat, *, private_in_place: bool = True) -> ChatRef:
+    """A Telegram chat as the core's chat; a private chat is one with the bot.
+    `private_in_place` False: what is answered there is seen by the whole chat."""
     private = chat.type == Chat.PRIVATE
     return ChatRef(Platform.TELEGRAM, str(chat.id), None, is_private=private,
-                   title=None if private else chat.title)  # fmt: skip
+                   title=None if private else chat.title,
+                   private_in_place=private_in_place)  # fmt: skip
 
 
 def sender(user: User, *, is_admin: bool = False) -> Sender:
@@ -77,10 +79,12 @@ def command_line(message: Message, bot_username: str) -> CommandLine | None:
 def incoming(
     message: Message, line: CommandLine, bot_id: int, update_id: int, *, is_admin: bool
 ) -> Incoming:
-    """The core's `Incoming` for a command message (its sender must be a person)."""
+    """The core's `Incoming` for a command message (its sender must be a person). A group
+    has no answer only the sender sees: the core sends its answers to their private chat."""
     assert message.from_user is not None
+    chat = chat_ref(message.chat, private_in_place=message.chat.type == Chat.PRIVATE)
     return Incoming(
-        chat_ref(message.chat), sender(message.from_user, is_admin=is_admin), line.text,
+        chat, sender(message.from_user, is_admin=is_admin), line.text,
         delivery_id(bot_id, update_id), line.mentioned,
     )  # fmt: skip
 

@@ -3,9 +3,11 @@
 Group notices go to the group's chat, private ones to the member's private chat with the
 bot (its id is the user's id), images with `sendPhoto` and the text as caption (what does
 not fit follows as messages). `RetryAfter` -> rate limited, network errors and 5xx ->
-retried, `Forbidden` (blocked, never started, bot removed) and chats that are gone ->
-unreachable; a group that became a supergroup (`ChatMigrated`) is moved to its new id
-(`on_migrated`) and the message sent there.
+retried; a private message to someone who never started the bot or blocked it -> not
+started (the outbox holds it and links them to `start_link`); other `Forbidden`s (bot
+removed, account deleted) and chats that are gone -> unreachable; a group that became a
+supergroup (`ChatMigrated`) is moved to its new id (`on_migrated`) and the message sent
+there.
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ PRIVATE_INTERVAL = 1.0
 GROUP_INTERVAL = 3.0
 Migrated = Callable[[str, str], Awaitable[None]]
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+# Telegram's words for a private chat the person has not opened (or has closed).
+NOT_STARTED = ("can't initiate conversation", "blocked by the user")
 
 
 def seconds(period: int | float | timedelta) -> float:
@@ -47,6 +51,12 @@ class TelegramTransport:
     def min_interval(self, chat: ChatKey) -> float:
         return self.private_interval if chat.private else self.group_interval
 
+    def start_link(self, code: str | None = None) -> str:
+        """The link that opens the private chat with the bot; with `code` (1-64 of
+        A-Za-z0-9_-), pressing Start there sends `/start <code>`."""
+        link = f"https://t.me/{self.bot.username}"
+        return f"{link}?start={code}" if code else link
+
     async def send(self, message: Outgoing) -> Sent:
         chat_id = message.recipient_user_id or message.chat_id
         try:
@@ -59,7 +69,10 @@ class TelegramTransport:
                 await self._send(moved.new_chat_id, message)
         except RetryAfter as error:
             return Sent.rate_limited(seconds(error.retry_after))
-        except Forbidden:
+        except Forbidden as error:
+            said = error.message.lower()
+            if message.recipient_user_id is not None and any(w in said for w in NOT_STARTED):
+                return Sent.not_started("forbidden: not started")
             return Sent.unreachable("forbidden")
         except ChatMigrated:
             return Sent.unreachable("chat_migrated")

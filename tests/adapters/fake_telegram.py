@@ -156,6 +156,7 @@ class FakeTelegram:
     administrators: dict[int, list[JsonDict]] = field(default_factory=dict, init=False)
     chat_members: dict[tuple[int, int], JsonDict] = field(default_factory=dict, init=False)
     blocked: set[int] = field(default_factory=set, init=False)
+    not_started: set[int] = field(default_factory=set, init=False)  # never pressed Start
     messages: dict[tuple[int, int], JsonDict] = field(default_factory=dict, init=False)
     deleted: list[tuple[int, int]] = field(default_factory=list, init=False)
     cannot_delete: set[int] = field(default_factory=set, init=False)
@@ -430,6 +431,8 @@ class FakeTelegram:
         chat_id = _int(args.get("chat_id"))
         if chat_id in self._migrated:
             raise BadRequest("Bad Request: group chat was upgraded to a supergroup chat")
+        if chat_id in self.not_started:
+            raise BadRequest("Forbidden: bot can't initiate conversation with a user", status=403)
         if chat_id in self.blocked:
             raise BadRequest(
                 "Forbidden: bot was blocked by the user" if chat_id > 0

@@ -65,10 +65,21 @@ class Harness:
         return [visible_text(str(a.get("text") or a.get("caption") or ""))
                 for a in self.telegram.sent_to(chat_id)]  # fmt: skip
 
+    def received(self, chat_id: int) -> list[str]:
+        """What `chat_id` really got (sends Telegram refused left out), in order."""
+        got = sorted((key, m) for key, m in self.telegram.messages.items() if key[0] == chat_id)
+        return [str(m.get("text") or m.get("caption") or "") for _, m in got]
+
     def last_to(self, chat_id: int) -> str:
         texts = self.texts_to(chat_id)
         assert texts, f"nothing was sent to {chat_id}"
         return texts[-1]
+
+    async def answer_to(self, chat_id: int) -> str:
+        """The last message `chat_id` got once the outbox delivered what was due (a command's
+        answer from a group arrives this way)."""
+        await self.deliver()
+        return self.last_to(chat_id)
 
 
 async def open_harness(

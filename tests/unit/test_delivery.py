@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -15,7 +16,7 @@ from bot.delivery import ChatKey, Deliverer, Outgoing, Sent
 from bot.messages import to_group, to_member
 from storage import outbox
 from storage.database import Database
-from storage.tables import Group, OutboxMessage
+from storage.tables import Group, Member, OutboxMessage
 from tests.conftest import Clock
 
 PHONE = "call Dana on +1 555 0100"
@@ -314,6 +315,69 @@ async def test_unreachable_is_failed_and_never_retried(db: Database, clock: Cloc
     [row] = await rows(db)
     assert (row.status, row.attempts, row.last_error) == ("failed", 1, "account_inactive")
     assert len(transport.calls) == 1
+
+
+class LinkingTransport(FakeTransport):
+    """A transport whose platform makes a link that opens the private chat (Telegram's)."""
+
+    def start_link(self, code: str) -> str:
+        return f"https://chat.example/bot?start={code}"
+
+
+async def test_a_private_message_not_started_is_held_and_the_group_told(
+    db: Database, clock: Clock
+) -> None:
+    group = await make_group(db, clock)
+    other = await make_group(db, clock, "elsewhere")
+    async with db.transaction() as session:
+        session.add(Member(group_id=group.id, platform_user_id="U9", name="Bob",
+                           joined_at=clock.now))  # fmt: skip
+    await enqueue(db, clock, group, PHONE, "second", recipient="U9")
+    await enqueue(db, clock, other, "third", recipient="U9")
+    transport = LinkingTransport()
+    for text in (PHONE, "second", "third"):
+        transport.script[text] = [Sent.not_started("forbidden: not started")]
+    deliverer = Deliverer(db, [transport], clock=clock)
+    while await deliverer.run_once():
+        pass
+
+    state = await by_text(db)
+    held = [state[text] for text in (PHONE, "second", "third")]
+    assert {(row.status, row.attempts) for row in held} == {("held", 1)}
+    [code] = {row.hold_code for row in held}  # one code for all of the person's messages
+    assert code is not None and re.fullmatch(r"[A-Za-z0-9_-]{1,64}", code)
+    notices = [m for m in transport.calls if m.recipient_user_id is None]
+    assert [(m.chat_id, m.reply.text) for m in notices] == [  # once per group, never the text
+        ("chapter", f"Bob, I have a private message for you: open "
+                    f"https://chat.example/bot?start={code} and press Start."),
+        ("elsewhere", "I have a private message for someone here who has not started a chat "
+                      f"with me: open https://chat.example/bot?start={code} and press Start "
+                      "(it opens only for them)."),
+    ]  # fmt: skip
+
+    async with db.transaction() as session:  # someone else's Start releases nothing
+        assert await outbox.release_held(session, "fake", "", "U8", code, clock.now) == 0
+    async with db.transaction() as session:
+        assert await outbox.release_held(session, "fake", "", "U9", code, clock.now) == 3
+    async with db.transaction() as session:  # once: the code is cleared
+        assert await outbox.release_held(session, "fake", "", "U9", code, clock.now) == 0
+    while await deliverer.run_once():
+        pass
+    assert {row.status for row in (await by_text(db)).values()} == {"sent"}
+    assert [m.reply.text for m in transport.calls if m.recipient_user_id][-3:] == [
+        PHONE, "second", "third"]  # fmt: skip
+
+
+async def test_not_started_without_a_link_is_unreachable(db: Database, clock: Clock) -> None:
+    group = await make_group(db, clock)
+    await enqueue(db, clock, group, "hi", recipient="U9")
+    transport = FakeTransport()  # a platform with no link to give (Slack)
+    transport.script["hi"] = [Sent.not_started("forbidden")]
+    deliverer = Deliverer(db, [transport], clock=clock)
+    assert await deliverer.run_once() == 1
+    assert await deliverer.run_once() == 0
+    [row] = await rows(db)
+    assert (row.status, row.hold_code) == ("failed", None)
 
 
 async def test_transport_exception_retried_and_text_never_logged(

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
-import pytest
+import json
+from dataclasses import replace
 
-from bot.messages import Platform
+import pytest
+from sqlalchemy import update
+from sqlmodel import col
+
+from bot.messages import Audience, Incoming, Platform
+from storage import outbox
 from storage.tables import Delivery, OutboxMessage, Referral
 from tests.conftest import Chat
 from tests.unit.test_grammar import counts, fast_db, template_file  # noqa: F401  (fixtures)
@@ -105,3 +111,71 @@ async def test_the_same_id_on_another_platform_is_another_delivery(chat: Chat) -
     assert len(await all_rows(chat.core.db, Referral)) == 2
     keys = [d.key for d in await all_rows(chat.core.db, Delivery)]
     assert len(keys) == len(set(keys))
+
+
+def not_in_place(chat: Chat, who: str, text: str, delivery_id: str) -> Incoming:
+    """A message from a chat where no answer is only the sender's (a Telegram group)."""
+    found = chat.incoming(who, text, delivery_id=delivery_id)
+    return replace(found, chat=replace(found.chat, private_in_place=False))
+
+
+async def private_rows(chat: Chat, who: str) -> list[OutboxMessage]:
+    rows = await all_rows(chat.core.db, OutboxMessage, col(OutboxMessage.recipient_user_id) == who)
+    return [row for row in rows if row.payload]
+
+
+@pytest.mark.parametrize("text", ["/balance", "/refer @bob Jane Roe, 555-0100, roof"])
+async def test_answers_not_shown_in_place_are_queued_once(chat: Chat, text: str) -> None:
+    """The answer goes to the sender's private chat through the outbox, with the command:
+    a redelivery (a read's too) queues nothing more and answers nothing in place."""
+    await setup_group(chat)
+    for _ in range(2):
+        assert await chat.core.handle(not_in_place(chat, "alice", text, "tg-90")) == []
+    [answer] = await private_rows(chat, "alice")
+    data = json.loads(answer.payload)
+    assert data["audience"] == "member" and data["member_id"] is not None
+    assert ("Balance of Alice" if text == "/balance" else "Referral #1") in data["text"]
+
+
+async def test_answers_that_record_nothing_are_returned_to_send_privately(chat: Chat) -> None:
+    await setup_group(chat)
+    before = len(await all_rows(chat.core.db, OutboxMessage))
+    for text in ("/thanks @bob $abc", "/status 9 won", "/help"):
+        [reply] = await chat.core.handle(not_in_place(chat, "bob", text, f"tg-{text}"))
+        assert reply.audience is Audience.SENDER
+    assert len(await all_rows(chat.core.db, OutboxMessage)) == before
+
+
+async def hold(chat: Chat, who: str, code: str) -> None:
+    async with chat.core.db.transaction() as session:
+        await session.exec(
+            update(OutboxMessage)
+            .where(col(OutboxMessage.recipient_user_id) == who)
+            .values(status=outbox.HELD, hold_code=code)
+        )
+
+
+async def test_start_releases_the_senders_held_messages_once(chat: Chat) -> None:
+    await setup_group(chat)
+    await chat.core.handle(not_in_place(chat, "bob", "/balance", "tg-1"))
+    await chat.core.handle(not_in_place(chat, "carol", "/balance", "tg-2"))
+    await hold(chat, "bob", "code-of-bob")
+    await hold(chat, "carol", "code-of-carol")
+
+    def start(who: str, code: str | None, delivery: str) -> Incoming:
+        return chat.incoming(who, f"/start {code or ''}".strip(), delivery, private=True)
+
+    [other] = await chat.core.opened(start("carol", "code-of-bob", "s1"), "code-of-bob")
+    assert "someone else" in other.text  # somebody else's code releases nothing
+    assert [r.status for r in await private_rows(chat, "bob")] == ["held"]
+    [here] = await chat.core.opened(start("bob", "code-of-bob", "s2"), "code-of-bob")
+    assert here.text == "Here it is:"
+    [row] = await private_rows(chat, "bob")
+    assert (row.status, row.hold_code) == ("pending", None)
+    again = await chat.core.opened(start("bob", "code-of-bob", "s2"), "code-of-bob")
+    assert [r.text for r in again] == ["Here it is:"]  # the same Start again: the same answer
+    [used] = await chat.core.opened(start("bob", "code-of-bob", "s3"), "code-of-bob")
+    assert "used already" in used.text
+    *help_replies, kept = await chat.core.opened(start("carol", None, "s4"), None)
+    assert help_replies[0].text.startswith("Referral bot") and "kept 1 private" in kept.text
+    assert [r.status for r in await private_rows(chat, "carol")] == ["pending"]
