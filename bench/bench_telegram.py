@@ -10,8 +10,10 @@ at `/telegram/webhook`, started the way `referral-bot` starts:
 - `bare`: an `Application` whose handler does nothing; the route parses the update and
   answers 200 after `process_update` (python-telegram-bot at its fastest);
 - `referral-bot`: the real adapter and core on a fresh SQLite file, the secret checked,
-  the referral, its outbox rows and the delivery id committed, and whatever the adapter
-  sends before it answers 200 (the outbox loop does not run).
+  the referral, its outbox rows (the sender's answer among them: a Telegram group has no
+  private answer in place) and the delivery id committed, then 200 with no Bot API call
+  on the way (the outbox loop does not run; the `/refer` message's deletion is left
+  running after the answer, as in production).
 
 The Bot API is FakeTelegram in this process. Every update is a distinct `/refer` in one of
 five groups from one of twenty members who joined during the warm-up. It measures, it

@@ -5,10 +5,8 @@ chat), sent paced per chat (one chat's rows in order, different chats
 independently: none waits for another) and settled one by one, each in its own
 short transaction, fenced by the lease so a row another instance took over is
 never reset. A private message whose recipient never opened the private chat with the
-bot (or blocked it) is held under a one-time code, and their group is told, by name and
-with the transport's link that opens the chat, that something waits for them; opening
-it (`bot.service.Core.opened`) releases it. Nothing here logs message text: it can hold
-a prospect's details.
+bot (or blocked it) is held for them (`bot.held`). Nothing here logs message text: it
+can hold a prospect's details.
 """
 
 from __future__ import annotations
@@ -18,7 +16,6 @@ import contextlib
 import json
 import logging
 import random
-import secrets
 import traceback
 from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, replace
@@ -27,13 +24,12 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, NamedTuple, Protocol
 
-from bot.messages import Reply, to_group
-from bot.texts import held_notice
-from storage import directory, outbox
+from bot import held
+from bot.messages import Reply
+from storage import outbox
 from storage.clock import utcnow
 from storage.database import Database
 from storage.tables import OutboxMessage
-from storage.units import Unit
 
 log = logging.getLogger("referral_bot.delivery")
 
@@ -349,23 +345,9 @@ class Deliverer:
         return link if row.recipient_user_id is not None else None
 
     async def _hold(self, row: OutboxMessage, link: Callable[[str], str], reason: str) -> bool:
-        """Hold a private row its recipient cannot get yet, under the code their held rows
-        share (a new one when none), and tell the group it came from, once per code."""
-        assert row.recipient_user_id is not None and row.lease_until is not None
-        now, user_id, lease = self.clock(), row.recipient_user_id, row.lease_until
-
-        async def work(unit: Unit) -> bool:
-            held = await outbox.held_for(unit.session, row)
-            code = held[0][0] if held else secrets.token_urlsafe(12)  # 16 of A-Za-z0-9_-
-            if not await outbox.hold(unit.session, row, code, error=reason, lease_until=lease):
-                return False
-            if (code, row.group_id) not in held:
-                member = await directory.find_member(unit, row.group_id, user_id)
-                text = held_notice(member.name if member else None, link(code))
-                await outbox.post_in_group(unit.session, row, to_group(text).to_json(), now)
-            return True
-
-        applied = await self.db.run(work)
+        """Hold a private row its recipient cannot get yet; their group is told (`bot.held`)."""
+        now = self.clock()
+        applied = await self.db.run(lambda unit: held.hold(unit, row, link, reason, now))
         log.warning("outbox %d platform=%s outcome=not_started status=%s reason=%s",
                     row.id, row.platform, "held" if applied else "lease lost", reason)  # fmt: skip
         if applied:

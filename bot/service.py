@@ -26,7 +26,7 @@ from datetime import datetime, timedelta
 import orjson
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from bot import actions, grammar, texts
+from bot import actions, grammar, held
 from bot.commands import Command
 from bot.context import LEADER, MEMBER, Context, Refusal
 from bot.messages import Audience, Incoming, Reply, to_sender
@@ -137,9 +137,9 @@ class Core:
 
     async def opened(self, incoming: Incoming, code: str | None) -> list[Reply]:
         """The sender opened their private chat with the bot (Telegram's Start; with `code`
-        when by the link of a notice that something waits for them): what is held for them
-        under that code, or with none all of it, is due now, once; a code that is someone
-        else's, or used, releases nothing. A bare Start is answered with /help."""
+        when by a held message's link): what is held for them is due now, once (`bot.held`);
+        a code that is someone else's, or used, releases nothing. A bare Start is answered
+        with /help. Recorded with the delivery id: a redelivery gets the same answer."""
         started = time.perf_counter()
         try:
             replies = await self.db.run(lambda unit: self._open(unit, incoming, code))
@@ -156,17 +156,12 @@ class Core:
         return replies
 
     async def _open(self, unit: Unit, incoming: Incoming, code: str | None) -> list[Reply]:
-        chat, now = incoming.chat, self.clock()
-        released = await outbox.release_held(
-            unit.session, chat.platform.value, chat.workspace_id or "",
-            incoming.sender.user_id, code, now,
-        )  # fmt: skip
-        replies: list[Reply] = []
+        now, replies = self.clock(), []
         if code is None:
             help_command = grammar.parse("/help", self.defaults.currency)
             replies = await actions.run(None, help_command)  # type: ignore[arg-type]
-        if (said := texts.held_released(released, code is not None)) is not None:
-            replies.append(to_sender(said))
+        if (said := await held.release(unit, incoming, code, now)) is not None:
+            replies.append(said)
         answer = orjson.dumps([r.to_json() for r in replies]).decode()
         await directory.record_delivery(unit, self._key(incoming), answer, now)
         return replies
