@@ -98,7 +98,7 @@ class Context:
                 role=MEMBER, joined_at=self.now,
             ))  # fmt: skip
         assert ref.name is not None
-        matches = await directory.members_named(self.session, self.group_id, ref.name)
+        matches = await directory.members_named(self.unit, self.group_id, ref.name)
         # Someone who left and an active member of the same name: the active one is meant.
         current = [m for m in matches if m.left_at is None]
         if len(current) == 1 or (len(matches) == 1 and not current):

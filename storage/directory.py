@@ -94,6 +94,16 @@ _MEMBER_BY_USER = Prepared(
         MEMBERS.c.platform_user_id == bindparam("user_id"),
     )
 )
+_MEMBERS_NAMED = Prepared(
+    select(*MEMBERS.c).where(
+        MEMBERS.c.group_id == bindparam("group_id"),
+        or_(
+            func.lower(MEMBERS.c.username) == bindparam("name"),
+            func.lower(MEMBERS.c.platform_user_id) == bindparam("name"),
+            func.lower(MEMBERS.c.name) == bindparam("name"),
+        ),
+    )
+)
 NEW_MEMBER = ("group_id", "platform_user_id", "username", "name", "role", "joined_at")
 _ADD_MEMBER = _insert_ignore(MEMBERS, NEW_MEMBER)
 _MEMBER_COUNT = Prepared(
@@ -213,18 +223,10 @@ async def add_member(unit: Unit, values: dict[str, Any]) -> tuple[Member, bool]:
     return member, created
 
 
-async def members_named(session: AsyncSession, group_id: int, name: str) -> Sequence[Member]:
+async def members_named(unit: Unit, group_id: int, name: str) -> list[Member]:
     """Members whose username, platform id or display name is `name` (any case)."""
-    lowered = name.lower()
-    statement = select(Member).where(
-        col(Member.group_id) == group_id,
-        or_(
-            func.lower(Member.username) == lowered,
-            func.lower(Member.platform_user_id) == lowered,
-            func.lower(Member.name) == lowered,
-        ),
-    )
-    return (await session.exec(statement)).all()
+    rows = await unit.rows(_MEMBERS_NAMED, {"group_id": group_id, "name": name.lower()})
+    return [unit.attach(Member, dict(zip(MEMBER_COLUMNS, row, strict=True))) for row in rows]
 
 
 async def member_count(unit: Unit, group_id: int) -> int:

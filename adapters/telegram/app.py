@@ -344,8 +344,9 @@ class TelegramPlatform:
             await self.answer(message, replies)
         finally:
             self.wake()  # after the answer: what was queued follows it
-        if line.text.startswith("/refer ") and not private:  # its details out of the group
-            self._after_answer(self._delete(message))
+        refer = line.text.startswith("/refer ") and not private
+        if refer and await self.admins.bot_may_delete(message.chat.id):
+            self._after_answer(self._delete(message))  # its details out of the group
 
     def _after_answer(self, work: Coroutine[Any, Any, None]) -> None:
         """Run `work` once the update is answered (`stop` waits for it)."""
@@ -354,7 +355,7 @@ class TelegramPlatform:
         task.add_done_callback(self._after.discard)
 
     async def _delete(self, message: Message) -> None:
-        with contextlib.suppress(TelegramError):  # not an admin allowed to delete: left
+        with contextlib.suppress(TelegramError):  # too old, or the right was just taken back
             await message.delete()
 
     async def answer(self, message: Message, replies: list[Reply]) -> None:

@@ -49,6 +49,7 @@ async def test_the_secret_is_required_and_a_bad_body_refused(tg: Harness) -> Non
 
 
 async def test_answers_go_privately_and_the_group_sees_notices(tg: Harness) -> None:
+    tg.telegram.set_administrators(GROUP_ID, tg.telegram.bot_user)  # it may delete messages
     await join(tg, (ALICE, "Plumber"), (BOB, "Electrician"))
     assert "Welcome" in await tg.answer_to(ALICE.id)
     raw = command(ALICE, "/refer @bobby_b Jane Roe, 555-0100, new roof hot")
@@ -63,6 +64,14 @@ async def test_answers_go_privately_and_the_group_sees_notices(tg: Harness) -> N
     # the command itself held the prospect's details: taken out of the group
     await tg.telegram.wait_for("deleteMessage")
     assert (GROUP_ID, raw["message"]["message_id"]) in tg.telegram.deleted
+
+
+async def test_a_bot_that_may_not_delete_does_not_try(tg: Harness) -> None:
+    tg.telegram.set_administrators(GROUP_ID, DAVE.json())  # the bot is no administrator
+    await join(tg, (ALICE, "Plumber"), (BOB, "Electrician"))
+    await tg.send(command(ALICE, "/refer @bobby_b Jane Roe, 555-0100, new roof hot"))
+    assert "#1" in await tg.answer_to(ALICE.id)
+    assert tg.telegram.calls_to("deleteMessage") == []
 
 
 async def test_a_group_command_is_answered_after_the_commit_with_no_call(tg: Harness) -> None:
