@@ -47,7 +47,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from storage import sqlite_inline
 from storage.batches import Batches
 from storage.drivers import AsyncpgDriver, Driver, SqliteDriver, sqlite3_of
-from storage.units import Unit, Work
+from storage.units import Unit, Work, guarded, run_now, watch_statements
 
 T = TypeVar("T")
 
@@ -151,6 +151,8 @@ class Database:
         # connection (`run`, `writing`, the batches); SQLAlchemy's connection sends none.
         self._units = self.engine.execution_options(**no_begin)
         self._batches = Batches(self._units, self._write_lock) if self._write_lock else None
+        if not self.is_sqlite:  # a unit may wait for its statements only (`storage.units`)
+            watch_statements(self.engine.sync_engine)
 
     async def run(self, work: Work[T], *, write: bool = True) -> T:
         """Run `work(unit)` as one unit of work: committed when it returns, rolled back
@@ -159,7 +161,8 @@ class Database:
         nothing but the database (`storage.batches`). On PostgreSQL a unit that lost a
         serialization race or a deadlock (`is_conflict`) runs again, afresh, up to
         `CONFLICT_RETRIES` times: `work` only talks to the database, so running it again
-        is safe."""
+        is safe. On both, a unit that awaits anything but the database is stopped there,
+        rolled back, and raises `storage.units.UnitWaited`."""
         if write and self._batches is not None:
             result: T = await self._batches.run(work)
             return result
@@ -186,14 +189,21 @@ class Database:
             unit = Unit(connection, driver, write=write)
             try:
                 if not write:
-                    return await unit.complete(work)
+                    return await self._complete(unit, work)
                 await driver.command("BEGIN")
-                result = await unit.complete(work)
+                result = await self._complete(unit, work)
                 await driver.command("COMMIT")
             except BaseException as error:
                 await _abandon(connection, driver, error)
                 raise
             return result
+
+    async def _complete(self, unit: Unit, work: Work[T]) -> T:
+        """The unit's work, waiting for nothing but the database (`storage.units`): on
+        SQLite for nothing at all, on PostgreSQL for its statements."""
+        if self.is_sqlite:
+            return run_now(unit.complete(work))
+        return await guarded(unit.complete(work), unit.in_statement)
 
     @contextlib.asynccontextmanager
     async def transaction(self, *, write: bool = True) -> AsyncIterator[AsyncSession]:

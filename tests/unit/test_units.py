@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -14,7 +16,7 @@ from storage import directory, entries
 from storage.database import Database
 from storage.statements import Prepared, _bind_processor
 from storage.tables import Group, Member, Thanks
-from storage.units import Unit
+from storage.units import Unit, UnitWaited
 
 NOW = datetime(2026, 11, 25, 12, 0, 0, 123456, tzinfo=UTC)
 THANKS = Thanks.__table__  # type: ignore[attr-defined]
@@ -165,3 +167,75 @@ def test_a_time_is_converted_once_per_object() -> None:
     later = datetime(2026, 11, 25, 13, 0, tzinfo=UTC)
     assert process(later) == "2026-11-25 13:00:00.000000"
     assert process(NOW) == first == "2026-11-25 12:00:00.123456"
+
+
+async def _names(db: Database) -> list[str]:
+    async def work(unit: Unit) -> list[str]:
+        return list((await unit.session.exec(orm_select(Member.platform_user_id))).all())
+
+    return sorted(await db.run(work, write=False))
+
+
+@pytest.mark.parametrize("what", ["a sleep", "a thread", "an event"])
+@pytest.mark.parametrize("write", [True, False])
+async def test_a_unit_that_awaits_anything_but_the_database_fails_and_records_nothing(
+    db: Database, what: str, write: bool
+) -> None:
+    """The write-unit rule on both databases: stopped where it waited, rolled back."""
+    group_id = await _group_with(db, "ann")
+    event = asyncio.Event()
+    waits: dict[str, Callable[[], Awaitable[object]]] = {
+        "a sleep": lambda: asyncio.sleep(0),
+        "a thread": lambda: asyncio.to_thread(sum, [1, 2]),
+        "an event": event.wait,  # a lock, a queue, an HTTP call: a future the loop settles
+    }
+    loop = asyncio.get_running_loop()
+    loop.call_later(0.01, event.set)
+
+    async def work(unit: Unit) -> str:
+        if write:
+            await directory.ensure_member(unit, dict(
+                group_id=group_id, platform_user_id="ben", name="Ben", role="member",
+                joined_at=NOW,
+            ))  # fmt: skip
+        await directory.find_member(unit, group_id, "ann")
+        await waits[what]()
+        return "done"
+
+    with pytest.raises(UnitWaited):
+        await db.run(work, write=write)
+    assert await _names(db) == ["ann"]
+
+
+async def test_a_unit_that_swallows_the_refusal_is_still_refused(db: Database) -> None:
+    group_id = await _group_with(db, "ann")
+
+    async def work(unit: Unit) -> str:
+        await directory.ensure_member(unit, dict(
+            group_id=group_id, platform_user_id="ben", name="Ben", role="member", joined_at=NOW,
+        ))  # fmt: skip
+        try:
+            await asyncio.sleep(0)
+        except UnitWaited:
+            pass
+        return "carried on"
+
+    with pytest.raises(UnitWaited):
+        await db.run(work)
+    assert await _names(db) == ["ann"]
+
+
+async def test_a_unit_waits_for_its_statements_and_the_session_on_both(db: Database) -> None:
+    """Only the database's own waits: prepared statements, ORM queries, flush, commit."""
+    group_id = await _group_with(db, "ann")
+
+    async def work(unit: Unit) -> int:
+        for name in ("ben", "cat"):
+            unit.session.add(Member(group_id=group_id, platform_user_id=name, name=name,
+                                    joined_at=NOW))  # fmt: skip
+            await unit.session.flush()
+        await directory.find_member(unit, group_id, "ben")
+        return len((await unit.session.exec(orm_select(Member))).all())
+
+    assert await db.run(work) == 3
+    assert await _names(db) == ["ann", "ben", "cat"]
