@@ -1,10 +1,15 @@
-"""What every action gets: the session, the group, the sender, the time, and the rules of who."""
+"""What every action gets: the session, the group, the sender, the time, and the rules of who.
+
+Only what a unit of work may use: the database (through `unit`) and plain values. No
+platform client and nothing else to await: an action that needs outside work asks for
+it (`bot.outside.Needs`) and finds its result in `outside` when it runs again.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -14,6 +19,7 @@ from storage import directory
 from storage.tables import AuditEntry, Member
 from storage.units import Unit
 
+T = TypeVar("T")
 LEADER = "leader"
 MEMBER = "member"
 
@@ -32,6 +38,13 @@ class Context:
     incoming: Incoming
     now: datetime
     joined: bool = False  # the sender became a member with this command
+    # What the outside work an action asked for made (`bot.outside.Needs`); None until then.
+    outside: object | None = None
+
+    def made(self, kind: type[T]) -> T | None:
+        """The result of this action's outside work, when it is one of `kind`; None on the
+        action's first run (it returns `Needs` then, with what it read)."""
+        return self.outside if isinstance(self.outside, kind) else None
 
     @property
     def member(self) -> Member:

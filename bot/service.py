@@ -22,6 +22,7 @@ import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from typing import Any
 
 import orjson
 from sqlalchemy.exc import DBAPIError, IntegrityError
@@ -30,6 +31,7 @@ from bot import actions, grammar, held
 from bot.commands import Command
 from bot.context import LEADER, MEMBER, Context, Refusal
 from bot.messages import Audience, Incoming, Reply, to_sender
+from bot.outside import NeededTwice, Needs
 from bot.parsing import timezone_name
 from storage import directory, outbox
 from storage.clock import utcnow
@@ -69,6 +71,14 @@ class _Answer(Exception):
         self.outcome, self.text = outcome, text
 
 
+class _NeedsOutside(Exception):
+    """Leave the transaction (rolling it back: it only read) to do an action's outside work."""
+
+    def __init__(self, needs: Needs[Any]) -> None:
+        super().__init__(needs.what)
+        self.needs = needs
+
+
 class _Redelivered(Exception):
     """Leave the transaction (rolling back what the second run did) with the first answer."""
 
@@ -96,9 +106,14 @@ class Core:
     """Parses, checks, records and answers; knows no platform."""
 
     def __init__(
-        self, db: Database, defaults: GroupDefaults, clock: Callable[[], datetime] = utcnow
+        self,
+        db: Database,
+        defaults: GroupDefaults,
+        clock: Callable[[], datetime] = utcnow,
+        table: dict[type, actions.Action] | None = None,
     ) -> None:
         self.db, self.defaults, self.clock = db, defaults, clock
+        self.table = table or actions.ACTIONS  # the action for each command type
 
     async def handle(self, incoming: Incoming) -> list[Reply]:
         """Handle one message; its answer for the sender (other replies go to the outbox)."""
@@ -159,7 +174,7 @@ class Core:
         now, replies = self.clock(), []
         if code is None:
             help_command = grammar.parse("/help", self.defaults.currency)
-            replies = await actions.run(None, help_command)  # type: ignore[arg-type]
+            replies = _plain(await actions.run(None, help_command))  # type: ignore[arg-type]
         if (said := await held.release(unit, incoming, code, now)) is not None:
             replies.append(said)
         answer = orjson.dumps([r.to_json() for r in replies]).decode()
@@ -190,16 +205,36 @@ class Core:
         # where the answer goes to the outbox, even reading writes (the answer and its id)
         writes = not isinstance(parsed, actions.READ_ONLY) or not incoming.chat.private_in_place
         try:
-            return await self.db.run(lambda unit: self._work(unit, incoming, parsed), write=writes)
+            return await self._in_unit(incoming, parsed, writes)
+        except _NeedsOutside as asked:  # read; then the outside work, with no unit open
+            made = await asked.needs.run()
+        return await self._in_unit(incoming, parsed, writes, (made,))
+
+    async def _in_unit(
+        self,
+        incoming: Incoming,
+        parsed: Command | grammar.Malformed,
+        writes: bool,
+        made: tuple[object] | None = None,
+    ) -> tuple[list[Reply], str]:
+        try:
+            return await self.db.run(
+                lambda unit: self._work(unit, incoming, parsed, made), write=writes
+            )
         except DBAPIError as error:  # a command that only reads found something to write
             if writes or not is_read_only(error):
                 raise
-        return await self.db.run(lambda unit: self._work(unit, incoming, parsed))
+        return await self.db.run(lambda unit: self._work(unit, incoming, parsed, made))
 
     async def _work(
-        self, unit: Unit, incoming: Incoming, parsed: Command | grammar.Malformed
+        self,
+        unit: Unit,
+        incoming: Incoming,
+        parsed: Command | grammar.Malformed,
+        made: tuple[object] | None = None,
     ) -> tuple[list[Reply], str]:
-        """Everything one message does, in its unit of work."""
+        """Everything one message does, in its unit of work (`made`: what its outside
+        work made, on the action's second run)."""
         key = self._key(incoming)
         group, member, no_group = await self._find_group(unit, incoming)
         if group is not None and group.currency != self.defaults.currency:
@@ -211,7 +246,7 @@ class Core:
         in_place = incoming.chat.private_in_place
         keeps = recording or not in_place  # its answer is kept with its delivery id
         if isinstance(command, actions.RECORDS_NOTHING):
-            return await actions.run(None, command), "ok"  # type: ignore[arg-type]
+            return _plain(await actions.run(None, command)), "ok"  # type: ignore[arg-type]
         if no_group is not None:
             raise no_group
         # Only a command that records something, or /join, makes the sender a member (and
@@ -226,9 +261,9 @@ class Core:
         if gone and recording and not isinstance(command, actions.BRINGS_BACK):
             raise _Answer("left", f"You are no longer a member of {group.name}: "
                           "send /join to come back.")  # fmt: skip
-        ctx = Context(unit, group, member, incoming, now, joined)
+        ctx = Context(unit, group, member, incoming, now, joined, made[0] if made else None)
         try:
-            replies = await actions.run(ctx, command)
+            result = await actions.run(ctx, command, self.table)
         except Refusal as refusal:
             # A redelivery of a command already carried out can be refused the second
             # time (the referral has moved on): the first answer is the right one.
@@ -236,6 +271,11 @@ class Core:
                 stored_replies = [Reply.from_json(r) for r in json.loads(stored)]
                 raise _Redelivered(stored_replies) from refusal
             raise _Answer("refused", str(refusal)) from refusal
+        if isinstance(result, Needs):
+            if made is not None:
+                raise NeededTwice(f"{type(command).__name__} asked for {result.what} again")
+            raise _NeedsOutside(result)
+        replies = result
         direct = [r for r in replies if r.audience is Audience.SENDER]
         later = [r for r in replies if r.audience is not Audience.SENDER]
         if not in_place:  # to their private chat, before what the command sends them
@@ -313,3 +353,9 @@ class Core:
             member.name, member.username = name, sender.username
             unit.session.add(member)
         return member, False
+
+
+def _plain(result: list[Reply] | Needs[Any]) -> list[Reply]:
+    """The replies of an action that needs no group (and so no outside work)."""
+    assert not isinstance(result, Needs)
+    return result

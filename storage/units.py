@@ -217,7 +217,8 @@ class _Guarded(Generic[T]):
         self._coroutine, self._may_wait = coroutine, may_wait
 
     def __await__(self) -> Generator[Any, Any, T]:
-        coroutine, sent, thrown = self._coroutine, None, None
+        coroutine, sent = self._coroutine, None
+        thrown: BaseException | None = None
         refused: UnitWaited | None = None
         while True:
             try:
@@ -225,7 +226,7 @@ class _Guarded(Generic[T]):
             except StopIteration as done:
                 if refused is not None:  # it swallowed the error: still refused
                     raise refused from None
-                return done.value  # type: ignore[no-any-return]
+                return done.value
             sent, thrown = None, None
             if not self._may_wait():
                 if refused is not None:  # waited outside again, after being told

@@ -9,8 +9,11 @@ from bot import commands as c
 from bot.actions import help, ledger, meetings, reports, roster, settings, undo
 from bot.context import Context
 from bot.messages import Reply
+from bot.outside import Needs
 
-Action = Callable[[Context, Any], Awaitable[list[Reply]]]
+# An action reads and writes in its unit of work; one that needs outside work first
+# returns `Needs` and is run again with the result (`bot.outside`).
+Action = Callable[[Context, Any], Awaitable[list[Reply] | Needs[Any]]]
 
 ACTIONS: dict[type, Action] = {
     c.GiveReferral: ledger.give_referral,
@@ -53,6 +56,8 @@ JOINS_NOBODY = (*READ_ONLY, c.Leave)
 BRINGS_BACK = (c.Join,)
 
 
-async def run(ctx: Context, command: c.Command) -> list[Reply]:
-    """Carry out one parsed command."""
-    return await ACTIONS[type(command)](ctx, command)
+async def run(
+    ctx: Context, command: c.Command, table: dict[type, Action] | None = None
+) -> list[Reply] | Needs[Any]:
+    """Carry out one parsed command (by `table`'s action for it: `ACTIONS` unless given)."""
+    return await (table or ACTIONS)[type(command)](ctx, command)
