@@ -19,6 +19,7 @@ from sqlalchemy.exc import ArgumentError
 from bot.money import is_currency_code
 from bot.parsing import timezone_name
 from bot.slack_config import SLACK_FIELDS, slack_problem
+from bot.telegram_config import telegram_problem
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 DATABASE_FORMS = "use sqlite:///path.db or postgresql://user:pass@host:port/db"
@@ -119,6 +120,13 @@ class Settings(BaseSettings):
         problem = slack_problem({name: _plain(getattr(self, name)) for name in SLACK_FIELDS})
         if problem is not None:  # one line that names the settings (no "Value error, ")
             raise PydanticCustomError("slack_settings", problem)
+        return self
+
+    @model_validator(mode="after")
+    def _telegram_webhook(self) -> Settings:
+        url, secret = self.telegram_webhook_url, _plain(self.telegram_webhook_secret)
+        if (problem := telegram_problem(url, secret)) is not None:
+            raise PydanticCustomError("telegram_settings", problem)
         return self
 
     @property
