@@ -5,20 +5,23 @@ have not blocked it since). Such a message is held (`hold`, by the Deliverer) un
 one-time code that all of the person's held messages share while it is pending, and the
 group it came from is told by name, never what it says, with the link that opens the
 chat; pressing Start there hands the bot the code (`release`, by the core), and what was
-held under it for that person, and only for them, is due again, once.
+held under it for that person, and only for them, is due again, once. A message is held
+for `HELD_FOR` (30 days) after it was written: opened later, its link says it expired.
 """
 
 from __future__ import annotations
 
 import secrets
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from bot.messages import Incoming, Reply, to_group, to_sender
 from bot.texts import held_notice, held_released
 from storage import directory, outbox
 from storage.tables import OutboxMessage
 from storage.units import Unit
+
+HELD_FOR = timedelta(days=30)  # how long a private message waits for its recipient
 
 
 def new_code() -> str:
@@ -46,12 +49,11 @@ async def hold(
 
 async def release(unit: Unit, incoming: Incoming, code: str | None, now: datetime) -> Reply | None:
     """The sender opened the private chat, with a link's `code` or none: what is held for
-    them under it (with none, all of it) is due now; what to tell them (None: a bare Start
-    with nothing held)."""
+    them under it (with none, all of it) is due now, but for what was written more than
+    `HELD_FOR` ago (given up); what to tell them (None: a bare Start with nothing held)."""
     chat = incoming.chat
-    released = await outbox.release_held(
-        unit.session, chat.platform.value, chat.workspace_id or "",
-        incoming.sender.user_id, code, now,
-    )  # fmt: skip
-    said = held_released(released, code is not None)
+    whose = (chat.platform.value, chat.workspace_id or "", incoming.sender.user_id, code)
+    expired = await outbox.expire_held(unit.session, *whose, now - HELD_FOR)
+    released = await outbox.release_held(unit.session, *whose, now)
+    said = held_released(released, code is not None, expired, HELD_FOR.days)
     return None if said is None else to_sender(said)

@@ -54,6 +54,12 @@ HELD_NOTICE_UNNAMED = (
 HELD_ONE = "Here it is:"
 HELD_SOME = "Here they are ({count} private messages I kept for you):"
 HELD_AFTER_HELP = "I also kept {count} for you; here they come."
+HELD_EXPIRED = (
+    "That link has expired: I keep private messages for {days} days, and what was waiting "
+    "for you under it is older. Ask in your group for anything you missed; send /help to "
+    "see what I can do."
+)
+HELD_SOME_EXPIRED = "{count} I kept for you had expired (I keep them {days} days)."
 HELD_NONE = (
     "That link is for someone else, or it was used already: nothing is waiting for you "
     "under it. Send /help to see what I can do."
@@ -67,13 +73,17 @@ def held_notice(name: str | None, link: str) -> str:
     return HELD_NOTICE.format(name=name, link=link)
 
 
-def held_released(count: int, code: bool) -> str | None:
+def held_released(count: int, code: bool, expired: int = 0, days: int = 30) -> str | None:
     """The answer to opening the private chat: with a link's code, or the bare Start (after
-    /help; None when nothing was kept)."""
+    /help; None when nothing was kept); `expired`: how many were kept too long (`days`)."""
+    gone = plural(expired, "private message")
+    gone = HELD_SOME_EXPIRED.format(count=gone, days=days) if expired else ""
     if code and count:
-        return HELD_ONE if count == 1 else HELD_SOME.format(count=count)
-    if code:
-        return HELD_NONE
-    if not count:
-        return None
-    return HELD_AFTER_HELP.format(count=plural(count, "private message"))
+        said = HELD_ONE if count == 1 else HELD_SOME.format(count=count)
+    elif code:
+        return HELD_EXPIRED.format(days=days) if expired else HELD_NONE
+    elif count:
+        said = HELD_AFTER_HELP.format(count=plural(count, "private message"))
+    else:
+        return gone or None
+    return f"{gone} {said}" if gone else said

@@ -225,6 +225,23 @@ async def post_in_group(
     ))  # fmt: skip
 
 
+async def expire_held(
+    session: AsyncSession, platform: str, workspace_id: str, user_id: str, code: str | None,
+    written_before: datetime,
+) -> int:  # fmt: skip
+    """The messages held for this person (under `code`, or with None all) that were written
+    before `written_before` are given up (failed, their code cleared); how many."""
+    statement = update(OutboxMessage).where(
+        col(OutboxMessage.status) == HELD, *_recipient(platform, workspace_id, user_id),
+        col(OutboxMessage.created_at) < written_before,
+    )
+    if code is not None:
+        statement = statement.where(col(OutboxMessage.hold_code) == code)
+    values = dict(status=FAILED, hold_code=None, lease_until=None, last_error="held too long")
+    result = await session.exec(statement.values(**values))
+    return int(result.rowcount or 0)
+
+
 async def release_held(
     session: AsyncSession, platform: str, workspace_id: str, user_id: str, code: str | None,
     now: datetime,
