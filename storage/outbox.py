@@ -232,7 +232,8 @@ async def expire_held(
     """The messages held for this person (under `code`, or with None all) that were written
     before `written_before` are given up (failed, their code cleared); how many."""
     statement = update(OutboxMessage).where(
-        col(OutboxMessage.status) == HELD, *_recipient(platform, workspace_id, user_id),
+        col(OutboxMessage.status) == HELD,
+        *_recipient(platform, workspace_id, user_id),
         col(OutboxMessage.created_at) < written_before,
     )
     if code is not None:

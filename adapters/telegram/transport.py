@@ -22,9 +22,11 @@ from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, Re
 from adapters.telegram import render
 from bot.delivery import ChatKey, Outgoing, Sent
 
-# Telegram's published limits: one message a second per chat, 20 a minute per group.
+# Telegram's published limits: one message a second per chat, 20 a minute per group, and
+# about 30 a second in all (the outbox paces all three: `bot.delivery.Deliverer`).
 PRIVATE_INTERVAL = 1.0
 GROUP_INTERVAL = 3.0
+OVERALL_RATE = 30.0
 Migrated = Callable[[str, str], Awaitable[None]]
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 # Telegram's words for a private chat the person has not opened (or has closed).
@@ -44,9 +46,11 @@ class TelegramTransport:
     def __init__(
         self, bot: Bot, on_migrated: Migrated | None = None, *,
         private_interval: float = PRIVATE_INTERVAL, group_interval: float = GROUP_INTERVAL,
+        overall_rate: float | None = OVERALL_RATE,
     ) -> None:  # fmt: skip
         self.bot, self.on_migrated = bot, on_migrated
         self.private_interval, self.group_interval = private_interval, group_interval
+        self.overall_rate = overall_rate  # messages a second across every chat (None: no limit)
 
     def min_interval(self, chat: ChatKey) -> float:
         return self.private_interval if chat.private else self.group_interval

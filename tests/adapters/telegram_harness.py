@@ -53,7 +53,8 @@ class Harness:
     async def deliver(self) -> int:
         """Run the outbox until nothing is due; how many rows were settled."""
         unpaced = TelegramTransport(self.platform.bot, on_migrated=self.platform.move_chat,
-                                    private_interval=0.0, group_interval=0.0)  # fmt: skip
+                                    private_interval=0.0, group_interval=0.0,
+                                    overall_rate=None)  # fmt: skip
         deliverer = Deliverer(self.db, [unpaced])
         total = 0
         while settled := await deliverer.run_once():

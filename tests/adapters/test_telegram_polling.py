@@ -46,7 +46,9 @@ def polling(telegram: FakeTelegram, db: Database, wake: Woken) -> TelegramPlatfo
 
 
 async def deliver(platform: TelegramPlatform, db: Database) -> None:
-    transport = TelegramTransport(platform.bot, private_interval=0.0, group_interval=0.0)
+    transport = TelegramTransport(
+        platform.bot, private_interval=0.0, group_interval=0.0, overall_rate=None
+    )
     deliverer = Deliverer(db, [transport])
     while await deliverer.run_once():
         pass

@@ -4,7 +4,6 @@ start link says so and releases nothing; what is younger is still released."""
 from __future__ import annotations
 
 import re
-from datetime import timedelta
 
 from sqlmodel import select
 
