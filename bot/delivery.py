@@ -54,6 +54,7 @@ class Outgoing:
     reply: Reply
     image: bytes | None = None
     image_name: str | None = None
+    thread_id: str | None = None  # a group post's forum topic (None: the chat itself)
 
     @property
     def chat_key(self) -> ChatKey:
@@ -134,7 +135,7 @@ def outgoing(row: OutboxMessage) -> Outgoing:
     name = data.get("image_name") or ("image.png" if row.image else None)
     reply = replace(Reply.from_json(data), image=row.image, image_name=name)
     return Outgoing(row.id, row.group_id, row.workspace_id, row.chat_id,
-                    row.recipient_user_id, reply, row.image, name)  # fmt: skip
+                    row.recipient_user_id, reply, row.image, name, row.thread_id)  # fmt: skip
 
 
 class Deliverer:

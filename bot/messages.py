@@ -40,6 +40,9 @@ class ChatRef:
     # False where the platform cannot show the sender an answer only they see (a Telegram
     # group): the core then sends its direct answers to their private chat, by the outbox.
     private_in_place: bool = True
+    # The topic of a forum chat the message came from (Telegram's message_thread_id): the
+    # group's notices of that command go to the same topic. None: the chat itself.
+    thread_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -285,7 +285,7 @@ class Core:
                                  recipient_user_id=sender) for r in direct]  # fmt: skip
             direct = []
         messages = [outbox.Message(r.to_json(), r.recipient_user_id, r.image) for r in later]
-        await outbox.enqueue(unit, group, messages, now)
+        await outbox.enqueue(unit, group, messages, now, incoming.chat.thread_id)
         # Recorded with the entry. A redelivery (or a concurrent duplicate) fails here on
         # the key and rolls back whole, then gets the stored answer (`handle`): a lookup
         # before the work would cost every command a statement for the rare redelivery.

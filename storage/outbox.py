@@ -27,7 +27,7 @@ PENDING, SENT, FAILED, HELD = "pending", "sent", "failed", "held"
 OUTBOX: Any = SQLModel.metadata.tables["outbox"]
 _COLUMNS = (
     "group_id", "platform", "workspace_id", "chat_id", "recipient_user_id", "payload", "image",
-    "status", "attempts", "next_attempt_at", "created_at",
+    "status", "attempts", "next_attempt_at", "created_at", "thread_id",
 )  # fmt: skip
 _ENQUEUE = Prepared(insert_values(OUTBOX, _COLUMNS))
 
@@ -41,11 +41,16 @@ class Message:
     image: bytes | None = None
 
 
-async def enqueue(unit: Unit, group: Group, messages: Sequence[Message], now: datetime) -> None:
-    """Queue messages for the group's platform, in the unit's transaction."""
+async def enqueue(
+    unit: Unit, group: Group, messages: Sequence[Message], now: datetime,
+    thread_id: str | None = None,
+) -> None:  # fmt: skip
+    """Queue messages for the group's platform, in the unit's transaction (the group's
+    posts to the forum topic `thread_id` when given)."""
     common = dict(
         group_id=group.id, platform=group.platform, workspace_id=group.workspace_id,
         chat_id=group.chat_id, status=PENDING, attempts=0, next_attempt_at=now, created_at=now,
+        thread_id=thread_id,
     )  # fmt: skip
     rows = [
         {**common, "recipient_user_id": m.recipient_user_id, "image": m.image}
@@ -217,11 +222,11 @@ async def hold(
 async def post_in_group(
     session: AsyncSession, row: OutboxMessage, payload: dict[str, Any], now: datetime
 ) -> None:
-    """Queue a notice in the group chat `row` came from."""
+    """Queue a notice in the group chat `row` came from (in its topic, if it has one)."""
     session.add(OutboxMessage(
         group_id=row.group_id, platform=row.platform, workspace_id=row.workspace_id,
-        chat_id=row.chat_id, payload=orjson.dumps(payload).decode(), status=PENDING,
-        attempts=0, next_attempt_at=now, created_at=now,
+        chat_id=row.chat_id, thread_id=row.thread_id, payload=orjson.dumps(payload).decode(),
+        status=PENDING, attempts=0, next_attempt_at=now, created_at=now,
     ))  # fmt: skip
 
 

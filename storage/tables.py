@@ -219,6 +219,8 @@ class OutboxMessage(SQLModel, table=True):
     platform: str = Field(max_length=16)
     workspace_id: str = Field(default="", max_length=64)
     chat_id: str = Field(max_length=64)  # the group's chat; DMs use recipient_user_id
+    # the topic in a forum chat a group post goes to (the command's own); None: the chat
+    thread_id: str | None = Field(default=None, max_length=32)
     recipient_user_id: str | None = Field(default=None, max_length=64)
     payload: str = Field(sa_column=Column(Text, nullable=False))  # JSON reply
     image: bytes | None = None

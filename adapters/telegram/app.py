@@ -286,7 +286,7 @@ class TelegramPlatform:
             parts = [render.Part(render.escape(question))]
             await self._send_private_or_explain(message, query.from_user, parts, force_reply=True)
             return
-        chat = inc.chat_ref(message.chat)
+        chat = inc.chat_ref(message.chat, message=message)
         admins = await self.admins.of(message.chat.id)
         found = Incoming(chat, inc.sender(query.from_user, is_admin=query.from_user.id in admins),
                          command, inc.delivery_id(self.bot.id, update.update_id))  # fmt: skip
@@ -384,7 +384,7 @@ class TelegramPlatform:
         with contextlib.suppress(TelegramError):
             await self.bot.send_message(
                 message.chat.id, render.escape(text), parse_mode=ParseMode.HTML,
-                message_thread_id=message.message_thread_id if message.is_topic_message else None,
+                message_thread_id=_topic(message),
                 link_preview_options=NO_PREVIEW,
             )  # fmt: skip
 
@@ -414,3 +414,9 @@ class TelegramPlatform:
             lambda unit: chats.move_chat(unit, "telegram", old_chat_id, new_chat_id)
         )
         log.info("telegram group migrated to a supergroup: %s", "moved" if moved else "nothing")
+
+
+def _topic(message: Message) -> int | None:
+    """The forum topic of `message`, to answer in it (None: the chat itself)."""
+    topic = inc.topic_of(message)
+    return None if topic is None else int(topic)

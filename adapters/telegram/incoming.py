@@ -24,13 +24,24 @@ class CommandLine:
     mentioned: dict[str, str]
 
 
-def chat_ref(chat: Chat, *, private_in_place: bool = True) -> ChatRef:
+def chat_ref(
+    chat: Chat, *, private_in_place: bool = True, message: Message | None = None
+) -> ChatRef:
     """A Telegram chat as the core's chat; a private chat is one with the bot.
-    `private_in_place` False: what is answered there is seen by the whole chat."""
+    `private_in_place` False: what is answered there is seen by the whole chat. With the
+    `message`, its forum topic (`thread_id`) when it was sent in one."""
     private = chat.type == Chat.PRIVATE
     return ChatRef(Platform.TELEGRAM, str(chat.id), None, is_private=private,
                    title=None if private else chat.title,
-                   private_in_place=private_in_place)  # fmt: skip
+                   private_in_place=private_in_place,
+                   thread_id=topic_of(message) if message is not None else None)  # fmt: skip
+
+
+def topic_of(message: Message) -> str | None:
+    """The forum topic a message was sent in (None: the chat's General, or no forum)."""
+    if message.is_topic_message and message.message_thread_id is not None:
+        return str(message.message_thread_id)
+    return None
 
 
 def sender(user: User, *, is_admin: bool = False) -> Sender:
@@ -82,7 +93,8 @@ def incoming(
     """The core's `Incoming` for a command message (its sender must be a person). A group
     has no answer only the sender sees: the core sends its answers to their private chat."""
     assert message.from_user is not None
-    chat = chat_ref(message.chat, private_in_place=message.chat.type == Chat.PRIVATE)
+    chat = chat_ref(message.chat, private_in_place=message.chat.type == Chat.PRIVATE,
+                    message=message)  # fmt: skip
     return Incoming(
         chat, sender(message.from_user, is_admin=is_admin), line.text,
         delivery_id(bot_id, update_id), line.mentioned,

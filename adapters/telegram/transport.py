@@ -7,7 +7,8 @@ retried; a private message to someone who never started the bot or blocked it ->
 started (the outbox holds it and links them to `start_link`); other `Forbidden`s (bot
 removed, account deleted) and chats that are gone -> unreachable; a group that became a
 supergroup (`ChatMigrated`) is moved to its new id (`on_migrated`) and the message sent
-there.
+there. A group post of a command sent in a forum topic goes to that topic; a topic that
+was deleted since, to the chat's General.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ Migrated = Callable[[str, str], Awaitable[None]]
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 # Telegram's words for a private chat the person has not opened (or has closed).
 NOT_STARTED = ("can't initiate conversation", "blocked by the user")
+TOPIC_GONE = "thread not found"  # "Bad Request: message thread not found"
 
 
 def seconds(period: int | float | timedelta) -> float:
@@ -63,14 +65,15 @@ class TelegramTransport:
 
     async def send(self, message: Outgoing) -> Sent:
         chat_id = message.recipient_user_id or message.chat_id
+        topic = None if message.recipient_user_id or not message.thread_id else message.thread_id
         try:
             try:
-                await self._send(int(chat_id), message)
+                await self._in_topic(int(chat_id), message, topic)
             except ChatMigrated as moved:
                 if message.recipient_user_id is not None or self.on_migrated is None:
                     raise
                 await self.on_migrated(message.chat_id, str(moved.new_chat_id))
-                await self._send(moved.new_chat_id, message)
+                await self._in_topic(moved.new_chat_id, message, topic)
         except RetryAfter as error:
             return Sent.rate_limited(seconds(error.retry_after))
         except Forbidden as error:
@@ -86,18 +89,29 @@ class TelegramTransport:
             return Sent.server_error(type(error).__name__)
         return Sent.ok()
 
-    async def _send(self, chat_id: int, message: Outgoing) -> None:
+    async def _in_topic(self, chat_id: int, message: Outgoing, topic: str | None) -> None:
+        """Send in the forum topic `topic`; to the chat itself when there is none (any more:
+        a deleted topic)."""
+        if topic is not None:
+            try:
+                return await self._send(chat_id, message, int(topic))
+            except BadRequest as error:
+                if TOPIC_GONE not in error.message.lower():
+                    raise
+        await self._send(chat_id, message, None)
+
+    async def _send(self, chat_id: int, message: Outgoing, topic: int | None) -> None:
         reply = message.reply
         texts: list[render.Part] = render.parts([reply])
         if reply.image is not None:
             caption, rest = render.caption(reply)
             await self.bot.send_photo(
                 chat_id, reply.image, caption=caption, parse_mode=ParseMode.HTML,
-                filename=reply.image_name or "chart.png",
+                filename=reply.image_name or "chart.png", message_thread_id=topic,
             )  # fmt: skip
             texts = [render.Part(text) for text in rest]
         for part in texts:
             await self.bot.send_message(
                 chat_id, part.html, parse_mode=ParseMode.HTML, reply_markup=part.keyboard,
-                link_preview_options=NO_PREVIEW,
+                link_preview_options=NO_PREVIEW, message_thread_id=topic,
             )  # fmt: skip

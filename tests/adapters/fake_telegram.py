@@ -157,6 +157,7 @@ class FakeTelegram:
     chat_members: dict[tuple[int, int], JsonDict] = field(default_factory=dict, init=False)
     blocked: set[int] = field(default_factory=set, init=False)
     not_started: set[int] = field(default_factory=set, init=False)  # never pressed Start
+    deleted_topics: set[int] = field(default_factory=set, init=False)  # forum topics gone
     messages: dict[tuple[int, int], JsonDict] = field(default_factory=dict, init=False)
     deleted: list[tuple[int, int]] = field(default_factory=list, init=False)
     cannot_delete: set[int] = field(default_factory=set, init=False)
@@ -438,6 +439,10 @@ class FakeTelegram:
                 "Forbidden: bot was blocked by the user" if chat_id > 0
                 else "Forbidden: bot was kicked from the group chat", status=403,
             )  # fmt: skip
+        if (thread := args.get("message_thread_id")) is not None and (
+            _int(thread) in self.deleted_topics
+        ):
+            raise BadRequest("Bad Request: message thread not found")
         return chat_id
 
     @staticmethod
