@@ -119,8 +119,13 @@ class Reply:
             "text": self.text,
             "sections": [{"title": s.title, "lines": list(s.lines)} for s in self.sections],
             "buttons": [
-                {"label": b.label, "command": b.command, "prompt": b.prompt, "style": b.style,
-                 "data": b.data}
+                {
+                    "label": b.label,
+                    "command": b.command,
+                    "prompt": b.prompt,
+                    "style": b.style,
+                    "data": b.data,
+                }
                 for b in self.buttons
             ],
             "member_id": self.member_id,

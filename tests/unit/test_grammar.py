@@ -111,7 +111,6 @@ MALFORMED: list[tuple[str, str | None, str]] = [
     ("/refer Jane Roe @bob", "refer", "mention"),
     ("/refer @ Jane Roe", "refer", "mention"),
     ("/refer <@> Jane Roe", "refer", "mention"),
-    ("/REFER", "refer", "mention"),
     # /thanks
     ("/thanks bob 5", "thanks", "mention"),
     ("/thanks @bob $abc", "thanks", "amount"),
