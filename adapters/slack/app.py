@@ -161,7 +161,7 @@ class SlackAdapter:
             return
         team = body.get("team_id") or event.get("team") or ""
         chat = await self.chat(client, team, event["channel"], None)
-        line = inc.mention_command(event["text"], context.bot_user_id)
+        line = inc.direct_message_line(event["text"], context.bot_user_id)
         incoming = await self.incoming(client, chat, event["user"], None, line, body["event_id"])
         replies = await self.handle(incoming)
         extra = {"thread_ts": event["thread_ts"]} if event.get("thread_ts") else {}
