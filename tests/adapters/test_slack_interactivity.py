@@ -138,7 +138,7 @@ async def test_referrals_buttons_move_the_status(bot: Harness) -> None:
     await bot.command("/refer", "<@U2> Acme, 555-1, roof")
     listed = (await bot.command("/referrals", user_id="U2", user_name="bob")).json()
     buttons = {e["text"]["text"]: (block_id, e) for block_id, e in _buttons(listed["blocks"])}
-    block_id, contacted = buttons["Contacted #1"]
+    _, contacted = buttons["Contacted #1"]
     assert contacted["action_id"].startswith("cmd-")
     press = decode(contacted["value"])  # the button names its group, referral and receiver
     assert press is not None and (press.number, press.choice) == (1, "contacted")

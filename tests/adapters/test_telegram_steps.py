@@ -128,28 +128,29 @@ async def test_the_picker_with_two_groups_is_remembered_for_the_private_chat(
 async def test_guided_refer_from_the_group_runs_in_the_private_chat_across_a_restart(
     telegram: FakeTelegram, db: Database
 ) -> None:
-    async for tg in open_harness(telegram, db):
-        await join(tg, (ALICE, "Plumber"), (BOB, "Electrician"))
-        group_before = len(tg.texts_to(GROUP_ID))
-        await tg.send(command(ALICE, "/refer"))
-        await tg.deliver()
-        question = last_message(tg, ALICE.id)
-        assert tg.last_to(ALICE.id) == "Who gets the referral? Pick the member:"
+    async for first in open_harness(telegram, db):
+        await join(first, (ALICE, "Plumber"), (BOB, "Electrician"))
+        group_before = len(first.texts_to(GROUP_ID))
+        await first.send(command(ALICE, "/refer"))
+        await first.deliver()
+        assert first.texts_to(GROUP_ID)[group_before:] == []  # the steps are private
+        question = last_message(first, ALICE.id)
+        assert first.last_to(ALICE.id) == "Who gets the referral? Pick the member:"
         members = keyboard(question)
         assert list(members) == ["Bob"]
         assert all(len(d.encode()) <= 64 for d in members.values())
 
-    async for tg in open_harness(telegram, db):  # another instance, the same database
-        await tg.send(callback(ALICE, members["Bob"], question))
-        assert tg.last_to(ALICE.id).startswith("Referral to Bob: reply with the prospect")
-        await tg.send(private_text(ALICE, "Jane Roe, 555-0100, new roof"))
-        temperatures = last_message(tg, ALICE.id)
-        await tg.send(callback(ALICE, keyboard(temperatures)["Warm"], temperatures))
-        done = "\n".join(tg.texts_to(ALICE.id)[-2:]).replace("\u2060", "")  # no ping
+    async for second in open_harness(telegram, db):  # another instance, the same database
+        await second.send(callback(ALICE, members["Bob"], question))
+        assert second.last_to(ALICE.id).startswith("Referral to Bob: reply with the prospect")
+        await second.send(private_text(ALICE, "Jane Roe, 555-0100, new roof"))
+        temperatures = last_message(second, ALICE.id)
+        await second.send(callback(ALICE, keyboard(temperatures)["Warm"], temperatures))
+        done = "\n".join(second.texts_to(ALICE.id)[-2:]).replace("\u2060", "")  # no ping
         assert done.startswith("That is: /refer @bobby_b Jane Roe, 555-0100, new roof warm")
         assert "Referral #1 to Bob recorded (warm)" in done
-        await tg.deliver()
-        group = tg.texts_to(GROUP_ID)[group_before:]
+        await second.deliver()
+        group = second.texts_to(GROUP_ID)[group_before:]
         assert any("passed a referral to Bob" in t for t in group)
         assert not any("555-0100" in t for t in group)  # the prospect never in the group
         (referral,) = await all_rows(db, Referral)

@@ -113,9 +113,7 @@ async def test_a_member_of_two_groups_picks_one_for_the_private_chat(chat: Chat)
     opened = await chat.core.opened(chat.incoming("alice", "/start", private=True), None)
     again = {b.label: b for r in opened for b in r.buttons}
     assert "now go to chapter" in await press(chat, "alice", again["chapter"], private=True)
-    assert "no member called @dave" in await chat.text(
-        "alice", "/thanks @dave 5", private=True
-    )
+    assert "no member called @dave" in await chat.text("alice", "/thanks @dave 5", private=True)
 
 
 async def test_guided_refer_ends_in_the_command_one_could_type(chat: Chat) -> None:
