@@ -47,6 +47,8 @@ def _take_amount(args: Args, currency: str) -> Decimal | None:
 
 
 def parse_refer(args: Args, currency: str) -> c.Command:
+    if args.empty():  # guided steps in the private chat
+        return c.StartSteps("refer")
     receiver = args.member("the member who gets the referral")
     words = args.text.split()
     temperature, inside = None, False
@@ -65,6 +67,8 @@ def parse_refer(args: Args, currency: str) -> c.Command:
 
 
 def parse_thanks(args: Args, currency: str) -> c.Command:
+    if args.empty():  # guided steps in the private chat
+        return c.StartSteps("thanks")
     member = args.member("the member you thank")
     amount = _take_amount(args, currency)
     return c.ThankMember(member, amount, args.rest("note"))

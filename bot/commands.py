@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import time
+from datetime import date, time
 from decimal import Decimal
 
 from bot.periods import Period
@@ -129,6 +129,7 @@ class ShowAttendance:
 @dataclass(frozen=True, slots=True)
 class AnswerMeeting:
     response: str  # yes | no | substitute
+    on: date | None = None  # a button's occurrence (the group's local date); None: the next
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,6 +168,31 @@ class ShowHelp:
     command: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class StartSteps:
+    """`/refer` or `/thanks` with no text: guided steps build the command (`bot.steps`); an
+    `amount` step asks a Won button's amount (`number`: the referral)."""
+
+    kind: str  # refer | thanks | amount
+    number: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerStep:
+    """A text sent in the private chat, or a steps button (`token`, `choice`)."""
+
+    text: str = ""
+    token: str | None = None
+    choice: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PickGroup:
+    """A member of several groups picks the one their private chat's commands go to."""
+
+    group_id: int
+
+
 Command = (
     GiveReferral
     | ThankMember
@@ -193,4 +219,7 @@ Command = (
     | RemoveMember
     | Undo
     | ShowHelp
+    | StartSteps
+    | AnswerStep
+    | PickGroup
 )

@@ -64,14 +64,15 @@ SPECS: tuple[Spec, ...] = (
         "refer",
         "/refer @member <prospect, contact, need> [hot|warm|cold] [inside]",
         "Give a referral. The details go to the receiver privately; the group sees only that"
-        " a referral was passed.",
+        " a referral was passed. /refer alone asks step by step in the private chat.",
         ("/refer @bob Jane Roe, 555-0100, new roof hot",),
         a.parse_refer,
     ),
     Spec(
         "thanks",
         "/thanks @member [amount] [note]",
-        "Thank a member for closed business (TYFCB); with an amount it is credited to them.",
+        "Thank a member for closed business (TYFCB); with an amount it is credited to them."
+        " /thanks alone asks step by step in the private chat.",
         ("/thanks @alice 2,500 kitchen job", "/thanks @alice great intro"),
         a.parse_thanks,
         aliases=("tyfcb",),

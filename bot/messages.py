@@ -75,16 +75,23 @@ class Incoming:
     text: str
     delivery_id: str
     mentioned: dict[str, str] = field(default_factory=dict)
+    # A pressed button's data (`bot.buttons`); `text` is then what the presser typed with
+    # it (an amount asked for), or "".
+    button: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class Button:
-    """A button that stands for a command; `prompt` asks the user for a value first."""
+    """A button that stands for a command; `prompt` asks the user for a value first.
+
+    `data` is what it acts on in the core's model (`bot.buttons`): adapters send that
+    back when it is pressed; a button without it sends its command as typed."""
 
     label: str
     command: str
     prompt: str | None = None
     style: str | None = None  # "primary" | "danger" | None
+    data: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,7 +122,13 @@ class Reply:
             "text": self.text,
             "sections": [{"title": s.title, "lines": list(s.lines)} for s in self.sections],
             "buttons": [
-                {"label": b.label, "command": b.command, "prompt": b.prompt, "style": b.style}
+                {
+                    "label": b.label,
+                    "command": b.command,
+                    "prompt": b.prompt,
+                    "style": b.style,
+                    "data": b.data,
+                }
                 for b in self.buttons
             ],
             "member_id": self.member_id,

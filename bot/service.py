@@ -19,7 +19,7 @@ import json
 import logging
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -27,13 +27,14 @@ from typing import Any
 import orjson
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from bot import actions, grammar, held
+from bot import actions, buttons, grammar, held, presses
+from bot import commands as c
 from bot.commands import Command
 from bot.context import LEADER, MEMBER, Context, Refusal
-from bot.messages import Audience, Incoming, Reply, to_sender
+from bot.messages import Audience, Button, Incoming, Reply, to_sender
 from bot.outside import NeededTwice, Needs
 from bot.parsing import timezone_name
-from storage import directory, outbox
+from storage import directory, outbox, private
 from storage.clock import utcnow
 from storage.database import Database, is_disconnect, is_read_only
 from storage.directory import delivered
@@ -48,6 +49,14 @@ FAILED = (
 NO_GROUP = (
     "You are not in a group yet: send /join in your group's chat first, "
     "then you can talk to me here too."
+)
+PICK_GROUP = (
+    "You are in several groups: pick the one your commands here go to, then send the "
+    "command again (/start lets you change it later)."
+)
+NO_STEPS = (
+    "Nothing is waiting for an answer here (guided steps last 10 minutes). Send a command: "
+    "/help lists them."
 )
 NO_GROUP_HERE = (
     "There is no group in this chat yet: send /join <classification> to start one "
@@ -66,9 +75,9 @@ class GroupDefaults:
 class _Answer(Exception):
     """Leave the transaction (rolling it back) with an answer for the sender."""
 
-    def __init__(self, outcome: str, text: str) -> None:
+    def __init__(self, outcome: str, text: str, buttons: tuple[Button, ...] = ()) -> None:
         super().__init__(text)
-        self.outcome, self.text = outcome, text
+        self.outcome, self.text, self.buttons = outcome, text, buttons
 
 
 class _NeedsOutside(Exception):
@@ -126,7 +135,7 @@ class Core:
                     raise
                 replies, outcome = await self._handle(incoming)
         except _Answer as answer:
-            replies, outcome = [to_sender(answer.text)], answer.outcome
+            replies, outcome = [to_sender(answer.text, buttons=answer.buttons)], answer.outcome
         except _Redelivered as redelivered:
             replies, outcome = redelivered.replies, "redelivered"
         except IntegrityError:  # the delivery id was there already (or a unique rule clashed)
@@ -175,6 +184,13 @@ class Core:
         if code is None:
             help_command = grammar.parse("/help", self.defaults.currency)
             replies = _plain(await actions.run(None, help_command))  # type: ignore[arg-type]
+            chat = incoming.chat
+            groups = await directory.groups_of_user(
+                unit, chat.platform, chat.workspace_id or "", incoming.sender.user_id
+            )
+            if len(groups) > 1:  # where the private chat's commands go, to pick again
+                picker = await self._picker(unit, incoming, groups)
+                replies.append(to_sender(PICK_GROUP, buttons=picker))
         if (said := await held.release(unit, incoming, code, now)) is not None:
             replies.append(said)
         answer = orjson.dumps([r.to_json() for r in replies]).decode()
@@ -192,6 +208,18 @@ class Core:
             return [to_sender(clash)], "clash"
         return [Reply.from_json(r) for r in json.loads(stored)], "redelivered"
 
+    def _command(
+        self, incoming: Incoming, currency: str, press: buttons.Press | None
+    ) -> Command | grammar.Malformed:
+        """What the message asks for: a pressed button's command, an answer to guided
+        steps (text that is no command, in a private chat), else the command typed."""
+        if press is not None:
+            return presses.command_of(press, incoming.text, currency)
+        text = incoming.text.strip()
+        if incoming.chat.is_private and text and not text.startswith("/"):
+            return c.AnswerStep(text=text)
+        return self._parse(incoming, currency)
+
     def _parse(self, incoming: Incoming, currency: str) -> Command | grammar.Malformed:
         try:
             return grammar.parse(incoming.text, currency, incoming.mentioned)
@@ -201,44 +229,51 @@ class Core:
     async def _handle(self, incoming: Incoming) -> tuple[list[Reply], str]:
         # Parsed in the new groups' currency, to know whether the unit of work writes; a
         # group with another currency parses it again (amounts are read in its currency).
-        parsed = self._parse(incoming, self.defaults.currency)
+        press = None if incoming.button is None else buttons.decode(incoming.button)
+        if incoming.button is not None and press is None:
+            raise _Answer("stale", presses.STALE)
+        parsed = self._command(incoming, self.defaults.currency, press)
         # where the answer goes to the outbox, even reading writes (the answer and its id)
         writes = not isinstance(parsed, actions.READ_ONLY) or not incoming.chat.private_in_place
         try:
-            return await self._in_unit(incoming, parsed, writes)
+            return await self._in_unit(incoming, parsed, writes, press)
         except _NeedsOutside as asked:  # read; then the outside work, with no unit open
             made = await asked.needs.run()
-        return await self._in_unit(incoming, parsed, writes, (made,))
+        return await self._in_unit(incoming, parsed, writes, press, (made,))
 
     async def _in_unit(
         self,
         incoming: Incoming,
         parsed: Command | grammar.Malformed,
         writes: bool,
+        press: buttons.Press | None,
         made: tuple[object] | None = None,
     ) -> tuple[list[Reply], str]:
+        def work(unit: Unit) -> Any:
+            return self._work(unit, incoming, parsed, press, made)
+
         try:
-            return await self.db.run(
-                lambda unit: self._work(unit, incoming, parsed, made), write=writes
-            )
+            return await self.db.run(work, write=writes)
         except DBAPIError as error:  # a command that only reads found something to write
             if writes or not is_read_only(error):
                 raise
-        return await self.db.run(lambda unit: self._work(unit, incoming, parsed, made))
+        return await self.db.run(work)
 
     async def _work(
         self,
         unit: Unit,
         incoming: Incoming,
         parsed: Command | grammar.Malformed,
+        press: buttons.Press | None = None,
         made: tuple[object] | None = None,
     ) -> tuple[list[Reply], str]:
-        """Everything one message does, in its unit of work (`made`: what its outside
-        work made, on the action's second run)."""
+        """Everything one message does, in its unit of work; a pressed button's in the
+        group it names, by the member it belongs to (`made`: what its outside work made,
+        on the action's second run)."""
         key = self._key(incoming)
-        group, member, no_group = await self._find_group(unit, incoming)
+        group, member, no_group = await self._find_group(unit, incoming, parsed, press)
         if group is not None and group.currency != self.defaults.currency:
-            parsed = self._parse(incoming, group.currency)
+            parsed = self._command(incoming, group.currency, press)
         if isinstance(parsed, grammar.Malformed):
             raise _Answer("malformed", malformed_text(parsed)) from parsed
         command = parsed
@@ -254,6 +289,8 @@ class Core:
         joins = not isinstance(command, actions.JOINS_NOBODY)
         if group is None and not joins:
             raise _Answer("no_group", NO_GROUP_HERE)
+        if press is not None and group is not None:
+            await self._check_presser(unit, group, member, press)
         now = self.clock()
         group = group or await self._create_group(unit, incoming, now)
         member, joined = await self._sender(unit, group, member, incoming, now, joins)
@@ -295,12 +332,30 @@ class Core:
         return direct, "ok"
 
     async def _find_group(
-        self, unit: Unit, incoming: Incoming
+        self,
+        unit: Unit,
+        incoming: Incoming,
+        parsed: Command | grammar.Malformed,
+        press: buttons.Press | None,
     ) -> tuple[Group | None, Member | None, _Answer | None]:
-        """The chat's group and the sender's membership; in a private chat the sender's
-        only group, else why there is none."""
+        """The chat's group and the sender's membership: a button's own group; guided
+        steps' group; in a private chat the sender's only group or the one they picked,
+        else why there is none (with the buttons to pick one)."""
         chat, user_id = incoming.chat, incoming.sender.user_id
         workspace = chat.workspace_id or ""
+        fixed = press.group_id if press is not None else None
+        if fixed is None and isinstance(parsed, c.AnswerStep) and chat.is_private:
+            current = await private.current_steps(
+                unit, chat.platform.value, workspace, user_id, self.clock()
+            )
+            if current is None:
+                return None, None, _Answer("no_steps", NO_STEPS)
+            fixed = current.group_id
+        if fixed is not None:
+            group = await unit.session.get(Group, fixed)
+            if group is None or (group.platform, group.workspace_id) != (chat.platform, workspace):
+                return None, None, _Answer("stale", presses.STALE)
+            return group, await directory.find_member(unit, fixed, user_id), None
         if not chat.is_private:
             named = next(iter(incoming.mentioned), None)  # e.g. a referral's receiver
             group, member = await directory.find_group_and_member(
@@ -312,9 +367,36 @@ class Core:
             return groups[0], None, None
         if not groups:
             return None, None, _Answer("no_group", NO_GROUP)
-        names = ", ".join(g.name for g in groups)
-        return None, None, _Answer("ambiguous_group", f"You are in several groups ({names}); "
-                                   "send the command in the group's chat.")  # fmt: skip
+        chosen = await private.chosen_group(unit, chat.platform.value, workspace, user_id)
+        if (picked := next((g for g in groups if g.id == chosen), None)) is not None:
+            return picked, None, None
+        picker = await self._picker(unit, incoming, groups)
+        return None, None, _Answer("ambiguous_group", PICK_GROUP, picker)
+
+    async def _picker(
+        self, unit: Unit, incoming: Incoming, groups: Sequence[Group]
+    ) -> tuple[Button, ...]:
+        """One button per group the sender is in: it picks that group for their private
+        chat (and belongs to them only)."""
+        picker = []
+        for group in groups:
+            assert group.id is not None
+            member = await directory.find_member(unit, group.id, incoming.sender.user_id)
+            if member is not None and member.id is not None:
+                picker.append(Button(group.name, "", data=buttons.pick_group(group.id, member.id)))
+        return tuple(picker)
+
+    async def _check_presser(
+        self, unit: Unit, group: Group, member: Member | None, press: buttons.Press
+    ) -> None:
+        """A button does something only for the member it belongs to (any member of its
+        group, for a button that belongs to nobody in particular)."""
+        if member is None or member.left_at is not None:
+            raise _Answer("not_member", presses.NOT_MEMBER.format(group=group.name))
+        if press.member_id is not None and member.id != press.member_id:
+            owner = await unit.session.get(Member, press.member_id)
+            name = owner.name if owner is not None else "another member"
+            raise _Answer("not_yours", presses.NOT_YOURS.format(name=name))
 
     async def _create_group(self, unit: Unit, incoming: Incoming, now: datetime) -> Group:
         chat = incoming.chat

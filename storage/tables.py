@@ -247,3 +247,35 @@ class PostClaim(SQLModel, table=True):
     kind: str = Field(max_length=32)
     occurrence: str = Field(max_length=64)
     created_at: datetime
+
+
+class PrivateChat(SQLModel, table=True):
+    """A person's private chat with the bot and the group its commands go to: a member of
+    several groups picks one there, and it is remembered."""
+
+    __tablename__ = "private_chats"
+    __table_args__ = (UniqueConstraint("platform", "workspace_id", "user_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    platform: str = Field(max_length=16)
+    workspace_id: str = Field(default="", max_length=64)
+    user_id: str = Field(max_length=64)  # the person (one private chat with the bot each)
+    group_id: int = Field(foreign_key="groups.id")
+    chosen_at: datetime
+
+
+class GuidedSteps(SQLModel, table=True):
+    """Where a person is in guided steps (a /refer or /thanks built question by question,
+    or an amount a button asked for) in their private chat; gone once done or expired."""
+
+    __tablename__ = "guided_steps"
+    __table_args__ = (UniqueConstraint("platform", "workspace_id", "user_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    platform: str = Field(max_length=16)
+    workspace_id: str = Field(default="", max_length=64)
+    user_id: str = Field(max_length=64)
+    group_id: int = Field(foreign_key="groups.id")
+    token: str = Field(max_length=16)  # names these steps in their buttons
+    state: str = Field(sa_column=Column(Text, nullable=False))  # JSON (`bot.steps`)
+    expires_at: datetime

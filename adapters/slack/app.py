@@ -12,6 +12,7 @@ import json
 import re
 import secrets
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
@@ -20,6 +21,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from adapters.slack import incoming as inc
 from adapters.slack import oauth, render, views
 from adapters.slack.people import People
+from bot import buttons
 from bot.messages import ChatRef, Incoming, Platform, Reply, to_sender
 from bot.service import Core
 from bot.settings import Settings
@@ -86,6 +88,20 @@ class SlackAdapter:
         )
         return Incoming(chat, sender, text, delivery_id, mentioned)
 
+    async def pressed(
+        self, client: AsyncWebClient, chat: ChatRef, user: JsonDict, value: str, typed: str,
+        delivery_id: str,
+    ) -> Incoming:  # fmt: skip
+        """A button's press: its data (`bot.buttons`, resolved in the group it names) with
+        what was typed for it; an older button's value is its command line, as typed."""
+        if not buttons.is_ours(value):
+            line = f"{value} {typed}".strip()
+            return await self.incoming(client, chat, user["id"], user.get("username"), line,
+                                       delivery_id)  # fmt: skip
+        found = await self.incoming(client, chat, user["id"], user.get("username"), typed,
+                                    delivery_id)  # fmt: skip
+        return replace(found, button=value)
+
     async def chat(
         self, client: AsyncWebClient, team_id: str, channel_id: str | None, title: str | None
     ) -> ChatRef:
@@ -145,7 +161,7 @@ class SlackAdapter:
             return
         team = body.get("team_id") or event.get("team") or ""
         chat = await self.chat(client, team, event["channel"], None)
-        line = inc.mention_command(event["text"], context.bot_user_id)
+        line = inc.direct_message_line(event["text"], context.bot_user_id)
         incoming = await self.incoming(client, chat, event["user"], None, line, body["event_id"])
         replies = await self.handle(incoming)
         extra = {"thread_ts": event["thread_ts"]} if event.get("thread_ts") else {}
@@ -186,9 +202,7 @@ class SlackAdapter:
     ) -> None:
         team, user = body["team"]["id"], body["user"]
         chat = await self.chat(client, team, clicked_chat(body, action), None)
-        incoming = await self.incoming(
-            client, chat, user["id"], user.get("username"), action["value"], body["trigger_id"]
-        )
+        incoming = await self.pressed(client, chat, user, action["value"], "", body["trigger_id"])
         replies = await self.handle(incoming)
         await ack()
         view = body.get("view") or {}
@@ -228,9 +242,14 @@ class SlackAdapter:
         team, user = body["team"]["id"], body["user"]
         chat = await self.chat(client, team, remembered.get("chat"), remembered.get("title"))
         delivery = body.get("trigger_id") or f"{view['id']}:{view.get('hash', '')}"
-        incoming = await self.incoming(
-            client, chat, user["id"], user.get("username"), line, delivery
-        )
+        if callback == "amount":  # the amount typed for a prompting button
+            typed = views.amount_command("", values)
+            pressed = remembered.get("cmd") or ""
+            incoming = await self.pressed(client, chat, user, pressed, typed, delivery)
+        else:
+            incoming = await self.incoming(
+                client, chat, user["id"], user.get("username"), line, delivery
+            )
         replies = await self.handle(incoming)
         await ack(response_action="update", view=views.result_modal(replies))
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from bot import grammar
 from bot.messages import ChatRef, Platform
 
 # Slack keeps `/status`, `/join` and `/leave` for its own built-in commands and refuses a
@@ -74,6 +75,16 @@ def mention_command(text: str, bot_user_id: str | None) -> str:
     line = text if text.startswith("/") else f"/{text}"
     word, space, rest = line.partition(" ")
     return f"{SLACK_NAMES.get(word.lower(), word)}{space}{rest}"
+
+
+def direct_message_line(text: str, bot_user_id: str | None) -> str:
+    """A message in the bot's DM: a command, the slash left out or not (`balance`); text
+    that starts with no command's name stays as written, an answer to guided steps."""
+    line = mention_command(text, bot_user_id)
+    typed = plain_text(text).strip()
+    if typed.startswith(("/", "<@")) or grammar.spec_named(grammar.split_command(line)[0]):
+        return line
+    return typed
 
 
 def command_text(command: str, text: str) -> str:

@@ -81,11 +81,12 @@ def pack_lines(lines: tuple[str, ...] | list[str], max_blocks: int) -> list[str]
 
 
 def button(item: Button, index: int) -> JsonDict:
-    """A Block Kit button whose value is its command; a prompting one asks for a value first."""
+    """A Block Kit button whose value is what it acts on (`bot.buttons`; else its command);
+    a prompting one asks for a value first."""
     element: JsonDict = {
         "type": "button",
         "text": plain(item.label, MAX_BUTTON),
-        "value": item.command,
+        "value": item.data or item.command,
         "action_id": f"{'ask' if item.prompt else 'cmd'}-{index}",
     }
     if item.style in ("primary", "danger"):

@@ -22,7 +22,6 @@ import logging
 import traceback
 from collections import defaultdict
 from collections.abc import Callable, Coroutine, Sequence
-from datetime import timedelta
 from typing import Any
 
 from starlette.requests import Request
@@ -51,7 +50,8 @@ from adapters.telegram import incoming as inc
 from adapters.telegram import render
 from adapters.telegram.people import Administrators
 from adapters.telegram.transport import NO_PREVIEW, TelegramTransport
-from bot import grammar
+from bot import buttons, grammar
+from bot.buttons import ASK
 from bot.messages import Incoming, Reply
 from bot.service import Core
 from bot.settings import Settings
@@ -63,8 +63,6 @@ WEBHOOK_PATH = "/telegram/webhook"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "my_chat_member"]
 POLL_SECONDS = 25
-PROMPT_MARK = "↩ "  # the last line of a question the bot asks: the command the answer completes
-PROMPT_EXPIRES = timedelta(minutes=10)
 NOT_STARTED = (
     "{name}, I answer commands privately, and you have not started a chat with me yet: "
     "open {link}, press Start, then send the command again."
@@ -73,9 +71,6 @@ SPEAKER_UNKNOWN = (
     "I need to know who is speaking: send the command from your own account, not "
     "anonymously as the group's admin or on behalf of a channel. Nothing was recorded."
 )
-EXPIRED = "That question has expired; press the button again."
-ASK = "Reply to this message with the {what} (or - for none):"
-NONE = ("-", "none", "no")
 Context = ContextTypes.DEFAULT_TYPE
 
 
@@ -226,7 +221,7 @@ class TelegramPlatform:
         app.add_handler(MessageHandler(
             filters.UpdateType.MESSAGE & filters.COMMAND, self.on_command))  # fmt: skip
         app.add_handler(MessageHandler(
-            filters.UpdateType.MESSAGE & filters.REPLY & filters.TEXT, self.on_prompt_answer,
+            filters.UpdateType.MESSAGE & filters.ChatType.PRIVATE & filters.TEXT, self.on_text,
         ))  # fmt: skip
         app.add_handler(CallbackQueryHandler(self.on_button))
         app.add_handler(ChatMemberHandler(self.on_membership, ChatMemberHandler.MY_CHAT_MEMBER))
@@ -249,28 +244,19 @@ class TelegramPlatform:
             return
         await self.run(message, line, update.update_id)
 
-    async def on_prompt_answer(self, update: Update, context: Context) -> None:
-        """A reply to a question the bot asked (a button's amount): the command it completes."""
+    async def on_text(self, update: Update, context: Context) -> None:
+        """Text in the private chat that is no command: an answer to guided steps (or to
+        the amount a button asked for); the core says when nothing waits for one."""
         message = update.message
-        asked = message.reply_to_message if message else None
-        if message is None or asked is None or message.from_user is None:
+        if message is None or message.from_user is None or message.from_user.is_bot:
             return
-        if asked.from_user is None or asked.from_user.id != self.bot.id:
-            return
-        last = (asked.text or "").rsplit("\n", 1)[-1]
-        if not last.startswith(PROMPT_MARK):
-            return
-        if message.date - asked.date > PROMPT_EXPIRES:
-            await self._send(message.chat.id, [render.Part(render.escape(EXPIRED))])
-            return
-        value = (message.text or "").strip()
-        value = "" if value.lower() in NONE else value
-        text = f"{last.removeprefix(PROMPT_MARK).strip()} {value}".strip()
-        await self.run(message, inc.CommandLine(text, {}), update.update_id)
+        await self.run(message, inc.CommandLine((message.text or "").strip(), {}),
+                       update.update_id)  # fmt: skip
 
     async def on_button(self, update: Update, context: Context) -> None:
-        """A button stands for a command, run as whoever pressed it; a button that asks for
-        a value first (`?` before its command) asks in the presser's private chat."""
+        """A button names what it acts on (`bot.buttons`): the core resolves it in its own
+        group, for the member it belongs to; `?` first asks for its value in the private
+        chat. Every press is answered (`answerCallbackQuery`)."""
         query = update.callback_query
         if query is None or query.data is None:
             return
@@ -278,24 +264,26 @@ class TelegramPlatform:
         if message is None:
             await query.answer("That message is too old; send the command instead.")
             return
-        command = query.data
-        if command.startswith("?"):  # `?amount:/status 12 won`
-            asked, _, command = command[1:].partition(":")
-            await query.answer()
-            question = ASK.format(what=asked) + f"\n{PROMPT_MARK}{command}"
-            parts = [render.Part(render.escape(question))]
-            await self._send_private_or_explain(message, query.from_user, parts, force_reply=True)
-            return
+        data = query.data
+        asks = data.startswith(ASK)
         chat = inc.chat_ref(message.chat, message=message)
         admins = await self.admins.of(message.chat.id)
-        found = Incoming(chat, inc.sender(query.from_user, is_admin=query.from_user.id in admins),
-                         command, inc.delivery_id(self.bot.id, update.update_id))  # fmt: skip
+        who = inc.sender(query.from_user, is_admin=query.from_user.id in admins)
+        delivery = inc.delivery_id(self.bot.id, update.update_id)
+        if buttons.is_ours(data.removeprefix(ASK)):
+            found = Incoming(chat, who, ASK if asks else "", delivery,
+                             button=data.removeprefix(ASK))  # fmt: skip
+        else:  # a button sent before buttons named their group: its command line
+            found = Incoming(chat, who, data, delivery)
         replies = await self.core.handle(found)
         self.wake()
         first = replies[0].text if replies else ""
         if chat.is_private:
             await query.answer()
             await self._send(message.chat.id, render.parts(replies))
+        elif asks:  # the question goes to the presser's private chat
+            await query.answer()
+            await self._send_private_or_explain(message, query.from_user, render.parts(replies))
         else:  # a group message's button (an RSVP): the answer as a notice only they see
             await query.answer(first[:200], show_alert=len(first) > 60)
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
+from bot.buttons import ASK
 from bot.messages import Button, Reply
 
 MAX_TEXT = 4096
@@ -74,9 +75,13 @@ def split(lines: Iterable[str], limit: int = MAX_TEXT) -> list[str]:
 
 
 def callback_data(button: Button) -> str | None:
-    """What a button sends back, when it fits Telegram's 64 bytes: its command, or for a
-    button that asks for a value first `?<what it asks>:<command>`."""
-    data = f"?{button.prompt}:{button.command}" if button.prompt else button.command
+    """What a button sends back, when it fits Telegram's 64 bytes: what it acts on
+    (`bot.buttons`), `?` first for a button that asks for a value (the core asks it in the
+    private chat); a button without it, its command."""
+    if button.data is not None:
+        data = f"{ASK}{button.data}" if button.prompt else button.data
+    else:
+        data = button.command
     return data if 1 <= len(data.encode()) <= MAX_CALLBACK_DATA else None
 
 

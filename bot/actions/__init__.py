@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from bot import commands as c
-from bot.actions import help, ledger, meetings, reports, roster, settings, undo
+from bot.actions import help, ledger, meetings, reports, roster, settings, steps, undo
 from bot.context import Context
 from bot.messages import Reply
 from bot.outside import Needs
@@ -41,6 +41,9 @@ ACTIONS: dict[type, Action] = {
     c.RemoveMember: roster.remove_member,
     c.Undo: undo.undo,
     c.ShowHelp: help.show_help,
+    c.StartSteps: steps.start_steps,
+    c.AnswerStep: steps.answer_step,
+    c.PickGroup: steps.pick_group,
 }
 
 # Needs no group at all.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot import buttons as b
 from bot import commands as c
 from bot.actions.corrections import correct_won
 from bot.context import Context, Refusal
@@ -14,14 +15,19 @@ from storage.tables import Member, OneToOne, Referral, Thanks, Visitor, key
 _ORDER = {"open": 0, "contacted": 1, "won": 2, "lost": 2}
 
 
-def status_buttons(number: int, status: str = "open") -> tuple[Button, ...]:
-    """The buttons that move a received referral forward from its status (only those)."""
-    buttons = (
-        Button(f"Contacted #{number}", f"/status {number} contacted"),
-        Button(f"Won #{number}", f"/status {number} won", prompt="amount", style="primary"),
-        Button(f"Lost #{number}", f"/status {number} lost", style="danger"),
-    )
-    return tuple(b for b in buttons if _ORDER[b.command.split()[-1]] > _ORDER[status])
+def status_buttons(
+    group_id: int, receiver_id: int, number: int, status: str = "open"
+) -> tuple[Button, ...]:
+    """The buttons that move a received referral forward from its status (only those);
+    each names the group, the referral and its receiver (only they may press it)."""
+    choices = (("contacted", "Contacted", None, None), ("won", "Won", "amount", "primary"),
+               ("lost", "Lost", None, "danger"))  # fmt: skip
+    return tuple(
+        Button(f"{label} #{number}", f"/status {number} {choice}", prompt=prompt, style=style,
+               data=b.status(group_id, receiver_id, number, choice))
+        for choice, label, prompt, style in choices
+        if _ORDER[choice] > _ORDER[status]
+    )  # fmt: skip
 
 
 def _flags(referral: Referral) -> str:
@@ -47,7 +53,7 @@ async def give_referral(ctx: Context, cmd: c.GiveReferral) -> list[Reply]:
             receiver,
             f"{ctx.member.name} gave you referral #{number}{flags}.",
             Section("Prospect", (cmd.prospect,)),
-            buttons=status_buttons(number),
+            buttons=status_buttons(ctx.group_id, key(receiver), number),
         ),
     ]  # fmt: skip
 
@@ -135,7 +141,11 @@ async def list_referrals(ctx: Context, cmd: c.ListReferrals) -> list[Reply]:
         sections.append(Section("Received", tuple(line(r, r.giver_id) for r in received)))
     if given:
         sections.append(Section("Given", tuple(line(r, r.receiver_id) for r in given)))
-    buttons = tuple(b for r in received[:10] for b in status_buttons(r.number, r.status))
+    buttons = tuple(
+        button
+        for r in received[:10]
+        for button in status_buttons(ctx.group_id, ctx.member_id, r.number, r.status)
+    )
     return [to_sender("Your open referrals:", *sections, buttons=buttons)]
 
 

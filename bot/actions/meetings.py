@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from bot import buttons
 from bot import commands as c
 from bot.arguments import ATTENDANCE
 from bot.context import Context, Refusal
@@ -14,11 +15,8 @@ from bot.schedule import meeting_of_the_day, next_occurrence, on_day, parse_cloc
 from storage import directory, meetings
 from storage.tables import Meeting, key
 
-RSVP_BUTTONS = (
-    Button("Attend", "/meeting rsvp yes", style="primary"),
-    Button("Can't attend", "/meeting rsvp no"),
-    Button("Sending a substitute", "/meeting rsvp substitute"),
-)
+_RSVP_LABELS = (("yes", "Attend", "primary"), ("no", "Can't attend", None),
+                ("substitute", "Sending a substitute", None))  # fmt: skip
 _RSVP_WORDS = {"yes": "coming", "no": "not coming", "substitute": "sending a substitute"}
 
 
@@ -32,6 +30,33 @@ def _schedule(ctx: Context) -> tuple[int, str]:
 
 async def _meeting(ctx: Context, starts_at: datetime) -> Meeting:
     return await meetings.occurrence(ctx.session, ctx.group_id, starts_at, ctx.group.meeting_place)
+
+
+def rsvp_buttons(group_id: int, starts_at: datetime, timezone: str) -> tuple[Button, ...]:
+    """Attend / can't attend / substitute for the meeting at `starts_at`: each names that
+    occurrence (its local date), so a late press never answers for the next one."""
+    day = starts_at.astimezone(ZoneInfo(timezone)).date()
+    return tuple(
+        Button(label, f"/meeting rsvp {answer}", style=style,
+               data=buttons.rsvp(group_id, day, answer))
+        for answer, label, style in _RSVP_LABELS
+    )  # fmt: skip
+
+
+def _occurrence(ctx: Context, cmd: c.AnswerMeeting, weekday: int, clock: str) -> datetime:
+    """The meeting an answer is for: a button's own occurrence (refused once it started,
+    or when the meeting moved off that day), else the next one."""
+    if cmd.on is None:
+        return next_occurrence(weekday, parse_clock(clock), ctx.group.timezone, ctx.now)
+    starts = on_day(cmd.on, parse_clock(clock), ctx.group.timezone)
+    if cmd.on.weekday() != weekday:
+        raise Refusal(f"There is no meeting on {cmd.on:%A %d %B} any more; nothing was "
+                      "recorded. /meeting shows the next one, with its buttons.")  # fmt: skip
+    if starts <= ctx.now:
+        raise Refusal(f"The meeting of {describe(ctx, starts)} has already taken place; "
+                      "nothing was recorded. /meeting shows the next one, with its "
+                      "buttons.")  # fmt: skip
+    return starts
 
 
 def describe(ctx: Context, starts_at: datetime) -> str:
@@ -51,13 +76,13 @@ async def show_meeting(ctx: Context, cmd: c.ShowMeeting) -> list[Reply]:
         if key in answers
     ) or ("Nobody has answered yet.",)
     return [to_sender(f"Next meeting: {describe(ctx, starts)}", Section("Answers", lines),
-                      buttons=RSVP_BUTTONS)]  # fmt: skip
+                      buttons=rsvp_buttons(ctx.group_id, starts, ctx.group.timezone))]  # fmt: skip
 
 
 async def answer_meeting(ctx: Context, cmd: c.AnswerMeeting) -> list[Reply]:
-    """The sender's RSVP for the next meeting."""
+    """The sender's RSVP for the next meeting, or for a button's own meeting."""
     weekday, clock = _schedule(ctx)
-    starts = next_occurrence(weekday, parse_clock(clock), ctx.group.timezone, ctx.now)
+    starts = _occurrence(ctx, cmd, weekday, clock)
     response = await meetings.response(
         ctx.session, await _meeting(ctx, starts), ctx.member, ctx.now
     )

@@ -109,7 +109,7 @@ async def test_app_home_shows_balance_referrals_and_leaderboard(bot: Harness) ->
     text = blocks_text(view["blocks"])
     assert "Alice" in text  # the balance
     assert "#1" in text and "Acme" in text  # the open referral, with its buttons
-    assert "/status 1 contacted" in text
+    assert "[Contacted #1: ~s:" in text  # a button that names its group and referral
     assert len(view["blocks"]) <= 100
 
 

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from sqlmodel import select
 
+from bot.buttons import decode
 from storage.tables import Referral, Thanks
 from tests.adapters.slack_harness import (  # noqa: F401
     MARKS,
@@ -136,13 +137,19 @@ async def test_thanks_modal_note_alone_is_recognition(bot: Harness) -> None:
 async def test_referrals_buttons_move_the_status(bot: Harness) -> None:
     await bot.command("/refer", "<@U2> Acme, 555-1, roof")
     listed = (await bot.command("/referrals", user_id="U2", user_name="bob")).json()
-    buttons = dict((e["value"], (block_id, e)) for block_id, e in _buttons(listed["blocks"]))
-    block_id, contacted = buttons["/status 1 contacted"]
+    buttons = {e["text"]["text"]: (block_id, e) for block_id, e in _buttons(listed["blocks"])}
+    _, contacted = buttons["Contacted #1"]
     assert contacted["action_id"].startswith("cmd-")
+    press = decode(contacted["value"])  # the button names its group, referral and receiver
+    assert press is not None and (press.number, press.choice) == (1, "contacted")
+    referral = await _referral(bot)
+    assert (press.group_id, press.member_id) == (referral.group_id, referral.receiver_id)
 
+    # pressed in a DM, from a block that names no channel of the group: the value still does
     click = block_action(
-        contacted["action_id"], contacted["value"], block_id=block_id, user_id="U2",
-        user_name="bob", response_url=bot.slack.response_url("click"),
+        contacted["action_id"], contacted["value"], block_id="actions", user_id="U2",
+        user_name="bob", channel_id="DU2", channel_name="directmessage",
+        response_url=bot.slack.response_url("click"),
     )  # fmt: skip
     response = await bot.post(click)
 

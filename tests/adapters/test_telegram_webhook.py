@@ -238,8 +238,7 @@ async def test_buttons_move_a_referral_and_ask_for_the_amount(tg: Harness) -> No
     assert tg.telegram.calls_to("answerCallbackQuery")
 
     await tg.send(callback(BOB, buttons["Won #1"], message))
-    question = tg.telegram.sent_to(BOB.id)[-1]
-    assert question["reply_markup"]["force_reply"] is True
+    assert "reply with the amount" in tg.last_to(BOB.id)  # asked in the private chat
     asked = tg.telegram.messages[(BOB.id, max(k[1] for k in tg.telegram.messages
                                               if k[0] == BOB.id))]  # fmt: skip
     reply = {"message_id": 9001, "date": asked["date"], "chat": asked["chat"],

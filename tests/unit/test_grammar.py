@@ -93,7 +93,6 @@ SQL = "'; DROP TABLE referrals; --"
 # answer must say was wrong (a fragment, any case)).
 MALFORMED: list[tuple[str, str | None, str]] = [
     # /refer
-    ("/refer", "refer", "mention"),
     ("/refer bob Jane Roe, 555-0100, roof", "refer", "mention"),
     ("/refer bob x", "refer", "mention"),
     ("/refer @bob", "refer", "prospect"),
@@ -112,9 +111,7 @@ MALFORMED: list[tuple[str, str | None, str]] = [
     ("/refer Jane Roe @bob", "refer", "mention"),
     ("/refer @ Jane Roe", "refer", "mention"),
     ("/refer <@> Jane Roe", "refer", "mention"),
-    ("/REFER", "refer", "mention"),
     # /thanks
-    ("/thanks", "thanks", "mention"),
     ("/thanks bob 5", "thanks", "mention"),
     ("/thanks @bob $abc", "thanks", "amount"),
     ("/thanks @bob 1e12", "thanks", "amount"),
