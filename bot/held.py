@@ -36,7 +36,7 @@ async def hold(
     when none), and queue a notice in its group unless one for that code went there; False
     when the lease was lost (nothing changed)."""
     assert row.recipient_user_id is not None and row.lease_until is not None
-    held = await outbox.held_for(unit.session, row)
+    held = await outbox.held_for(unit.session, row, now - HELD_FOR)  # a code not expiring
     code = held[0][0] if held else new_code()
     if not await outbox.hold(unit.session, row, code, error=reason, lease_until=row.lease_until):
         return False

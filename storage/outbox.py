@@ -191,13 +191,17 @@ def _recipient(platform: str, workspace_id: str, user_id: str) -> list[Any]:
             col(OutboxMessage.recipient_user_id) == user_id]  # fmt: skip
 
 
-async def held_for(session: AsyncSession, row: OutboxMessage) -> list[tuple[str, int]]:
+async def held_for(
+    session: AsyncSession, row: OutboxMessage, written_since: datetime | None = None
+) -> list[tuple[str, int]]:
     """The codes the held messages to `row`'s recipient wait under, with the group each came
-    from (the earliest code first)."""
+    from (the earliest code first); only messages written since `written_since`, if given."""
     assert row.recipient_user_id is not None
+    since = [] if written_since is None else [col(OutboxMessage.created_at) >= written_since]
     statement = (
         select(OutboxMessage.hold_code, OutboxMessage.group_id)
         .where(col(OutboxMessage.status) == HELD, col(OutboxMessage.hold_code).is_not(None))
+        .where(*since)
         .where(*_recipient(row.platform, row.workspace_id, row.recipient_user_id))
         .group_by(col(OutboxMessage.hold_code), col(OutboxMessage.group_id))
         .order_by(func.min(OutboxMessage.id))

@@ -1,8 +1,13 @@
-"""A PostgreSQL unit that loses a deadlock or a serialization race runs again (bounded)."""
+"""A PostgreSQL unit that loses a deadlock or a serialization race runs again (bounded).
+
+The races are set up with the database's own waits, since a unit may await nothing else
+(`storage.units`): each unit says it arrived with a session advisory lock of its own and
+waits, in a statement, until the other's is held too."""
 
 from __future__ import annotations
 
 import asyncio
+import itertools
 
 import pytest
 from sqlalchemy import text
@@ -17,6 +22,26 @@ from tests.conftest import Clock
 pytestmark = pytest.mark.postgres
 
 _SERIALIZABLE = Prepared(text("SET TRANSACTION ISOLATION LEVEL SERIALIZABLE"))
+_keys = itertools.count(731_000)
+
+
+def barrier() -> tuple[Prepared, Prepared]:
+    """The two sides of a meeting point in the database: each takes its own key (a session
+    lock: it stays held after its transaction, until the connection closes) and waits up
+    to 10 s, in the statement, until the other key is held."""
+    first, second = next(_keys), next(_keys)
+
+    def side(mine: int, theirs: int) -> Prepared:
+        return Prepared(text(f"""DO $$ BEGIN
+            PERFORM pg_advisory_lock({mine});
+            FOR i IN 1..2000 LOOP
+                EXIT WHEN EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory'
+                                  AND objid = {theirs} AND granted);
+                PERFORM pg_sleep(0.005);
+            END LOOP;
+        END $$"""))  # fmt: skip
+
+    return side(first, second), side(second, first)
 
 
 async def two_groups(db: Database) -> list[int]:
@@ -43,21 +68,22 @@ async def names(db: Database) -> list[str]:
 
 async def test_a_deadlocked_unit_runs_again(pg_db: Database) -> None:
     first, second = await two_groups(pg_db)
-    both_hold_one = asyncio.Barrier(2)
+    meet_a, meet_b = barrier()
     runs: list[str] = []
 
-    def crosswise(mine: int, theirs: int, suffix: str) -> Work[None]:
+    def crosswise(mine: int, theirs: int, suffix: str, meet: Prepared) -> Work[None]:
         async def work(unit: Unit) -> None:
             runs.append(suffix)
             await rename(unit, mine, suffix)
             if runs.count(suffix) == 1:  # the first run waits until both hold a row
-                await asyncio.wait_for(both_hold_one.wait(), 10)
+                await unit.execute(meet)
             await rename(unit, theirs, suffix)
 
         return work
 
     await asyncio.gather(
-        pg_db.run(crosswise(first, second, "A")), pg_db.run(crosswise(second, first, "B"))
+        pg_db.run(crosswise(first, second, "A", meet_a)),
+        pg_db.run(crosswise(second, first, "B", meet_b)),
     )
     assert len(runs) == 3  # the deadlock's victim ran once more, after the other committed
     assert [sorted(name[2:]) for name in await names(pg_db)] == [["A", "B"], ["A", "B"]]
@@ -65,21 +91,23 @@ async def test_a_deadlocked_unit_runs_again(pg_db: Database) -> None:
 
 async def test_a_serialization_failure_runs_again(pg_db: Database) -> None:
     group, _ = await two_groups(pg_db)
-    both_read = asyncio.Barrier(2)
+    meet_a, meet_b = barrier()
     runs: list[str] = []
 
-    def read_then_write(suffix: str) -> Work[None]:
+    def read_then_write(suffix: str, meet: Prepared) -> Work[None]:
         async def work(unit: Unit) -> None:
             runs.append(suffix)
             await unit.execute(_SERIALIZABLE)
             await unit.session.exec(text("SELECT name FROM groups"))  # type: ignore[call-overload]
-            if runs.count(suffix) == 1:
-                await asyncio.wait_for(both_read.wait(), 10)
+            if runs.count(suffix) == 1:  # both have read before either writes
+                await unit.execute(meet)
             await rename(unit, group, suffix)
 
         return work
 
-    await asyncio.gather(pg_db.run(read_then_write("A")), pg_db.run(read_then_write("B")))
+    await asyncio.gather(
+        pg_db.run(read_then_write("A", meet_a)), pg_db.run(read_then_write("B", meet_b))
+    )
     assert len(runs) == 3  # the one that lost the race ran once more
     assert (await names(pg_db))[0] in ("g0AB", "g0BA")
 

@@ -117,3 +117,21 @@ async def test_a_bare_start_says_what_expired(core: Core, db: Database, clock: C
     assert replies[-1].text == (
         "1 private message I kept for you had expired (I keep them 30 days)."
     )
+
+
+async def test_after_30_days_a_new_message_gets_a_new_link(
+    core: Core, db: Database, clock: Clock
+) -> None:
+    chat, transport, deliverer = await setup(core, clock)
+    await chat.say("alice", "/refer @bob Jane Roe, 555-0100, roof")
+    await deliver_all(deliverer)
+    old = await held_code(db)
+    clock.advance(days=31)
+    await chat.say("alice", "/refer @bob Ann Lee, 555-0199, porch")
+    await deliver_all(deliverer)
+    async with db.transaction(write=False) as session:
+        rows = (await session.exec(select(OutboxMessage))).all()
+    new = {row.hold_code for row in rows if row.status == "held"} - {old, None}
+    assert len(new) == 1  # not under the old link, which is about to expire
+    notices = [m.reply.text for m in transport.sent if "private message for you" in m.reply.text]
+    assert len(notices) == 2 and new.pop() in notices[1]

@@ -47,3 +47,19 @@ def test_only_the_entry_point_imports_the_composition_root() -> None:
         if "app" in imported_packages(path)
     ]
     assert importers == []
+
+
+# What would let an action wait on something other than the database inside its unit of
+# work: threads, sleeps and locks, HTTP clients, the platforms' libraries. Outside work
+# goes through `bot.outside` (docs/adding-an-action.md).
+WAITS = ("asyncio", "threading", "concurrent", "httpx", "aiohttp", "telegram", "slack_sdk",
+         "slack_bolt", "matplotlib", "time")  # fmt: skip
+
+
+def test_actions_import_nothing_that_waits_outside_the_database() -> None:
+    offences = [
+        f"{path.relative_to(ROOT)} imports {name}"
+        for path in sorted((ROOT / "bot" / "actions").rglob("*.py"))
+        for name in sorted(imported_packages(path) & set(WAITS))
+    ]
+    assert offences == []
