@@ -156,6 +156,23 @@ class Visitor(SQLModel, table=True):
     voided: bool = False
 
 
+class Ceu(SQLModel, table=True):
+    """A continuing-education unit: one piece of learning a member logged."""
+
+    __tablename__ = "ceus"
+    __table_args__ = (
+        Index("ix_ceus_group_time", "group_id", "voided", "created_at", "member_id"),
+        Index("ix_ceus_member", "member_id", "voided", "created_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    group_id: int = Field(foreign_key="groups.id")
+    member_id: int = Field(foreign_key="members.id")
+    note: str | None = Field(default=None, sa_column=Column(Text))
+    created_at: datetime
+    voided: bool = False
+
+
 class Meeting(SQLModel, table=True):
     """One occurrence of a group's weekly meeting."""
 

@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from bot import commands as c
-from bot.actions import help, ledger, meetings, reports, roster, settings, undo
+from bot.actions import help, ledger, meetings, reports, roster, scorecard, settings, undo
 from bot.context import Context
 from bot.messages import Reply
 
@@ -19,6 +19,8 @@ ACTIONS: dict[type, Action] = {
     c.ListReferrals: ledger.list_referrals,
     c.LogOneToOne: ledger.log_one_to_one,
     c.LogVisitor: ledger.log_visitor,
+    c.LogCeu: ledger.log_ceu,
+    c.ShowScorecard: scorecard.show_scorecard,
     c.ShowBalance: reports.show_balance,
     c.ShowLeaderboard: reports.show_leaderboard,
     c.Join: roster.join,
@@ -47,6 +49,7 @@ READ_ONLY = (
     c.ShowBalance, c.ShowLeaderboard, c.ListReferrals, c.ListMembers, c.ShowMeeting,
     c.ShowSettings, c.ShowAttendance, c.ShowProfile,
 )  # fmt: skip
+READ_ONLY += (c.ShowScorecard,)
 # Make nobody a member (nor set a group up): reading, and leaving.
 JOINS_NOBODY = (*READ_ONLY, c.Leave)
 # What a member who left may still send besides reading: /join brings them back.

@@ -14,7 +14,7 @@ from tests.unit.test_rules import TickingClock, balance, balance_lines, ticking_
 SECOND = timedelta(seconds=1)
 _STANDING = re.compile(
     r"^(?P<rank>\d+)\. (?P<name>[^:\n]+): (?P<given>\d+) given · (?P<credited>.+?) closed business"
-    r" credited · (?P<one_to_ones>\d+) one-to-ones?$",
+    r" credited · (?P<one_to_ones>\d+) one-to-ones? · (?P<ceus>\d+) CEUs?$",
     re.MULTILINE,
 )
 
