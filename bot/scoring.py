@@ -189,6 +189,18 @@ def _step(component: Component, activity: Activity, weeks: Fraction, currency: s
     return gained, effort, f"{what} would add {gained} points"
 
 
+def points_of(component: Component, activity: Activity, weeks: Fraction) -> int:
+    """A component's points; full points, for attendance, when none is recorded."""
+    if component.from_attendance and not activity.attended:
+        return component.full
+    return component.points(_figure(component, activity, weeks))
+
+
+def total(activity: Activity, weeks: Fraction) -> int:
+    """The score alone (`/scorecard group`), without the texts and the step."""
+    return sum(points_of(component, activity, weeks) for component in COMPONENTS)
+
+
 def score(activity: Activity, weeks: Fraction, currency: str) -> Scorecard:
     """Each component's figure and points, and the step that would raise the total most
     (the most points; on a tie, the fewest entries, then the first in the table)."""
@@ -197,7 +209,7 @@ def score(activity: Activity, weeks: Fraction, currency: str) -> Scorecard:
         if component.from_attendance and not activity.attended:
             lines.append(Line(component, "no meetings recorded (full points)", component.full))
             continue
-        points = component.points(_figure(component, activity, weeks))
+        points = points_of(component, activity, weeks)
         lines.append(Line(component, _text(component, activity, weeks, currency), points))
         step = _step(component, activity, weeks, currency, points)
         if step is not None and step[0] > 0:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
 
 from bot import commands as c
 from bot.context import Context, Refusal
@@ -21,6 +22,7 @@ from bot.scoring import (
     colour,
     score,
     span_start,
+    total,
     weeks_between,
 )
 from bot.texts import natural_key, plural
@@ -37,9 +39,12 @@ def _activity(figures: Figures) -> Activity:
     )  # fmt: skip
 
 
+def _weeks_of(ctx: Context, figures: Figures) -> Fraction:
+    return weeks_between(span_start(ctx.now, figures.joined_at), ctx.now)
+
+
 def _card(ctx: Context, figures: Figures) -> Scorecard:
-    weeks = weeks_between(span_start(ctx.now, figures.joined_at), ctx.now)
-    return score(_activity(figures), weeks, ctx.group.currency)
+    return score(_activity(figures), _weeks_of(ctx, figures), ctx.group.currency)
 
 
 def _with_form(refusal: Refusal) -> Refusal:
@@ -100,10 +105,10 @@ async def _show_group(ctx: Context) -> list[Reply]:
     )
     if not everyone:
         return [to_sender(f"Scorecards of {ctx.group.name}", Section("Members", ("Nobody yet.",)))]
-    cards = [(f, _card(ctx, f)) for f in everyone]
-    cards.sort(key=lambda fc: (fc[1].total, natural_key(fc[0].name), fc[0].member_id))
-    lines = tuple(f"{card.total} {card.colour}: {f.name}" for f, card in cards)
-    mean = Decimal(sum(card.total for _, card in cards)) / len(cards)
+    scores = [(total(_activity(f), _weeks_of(ctx, f)), f) for f in everyone]
+    scores.sort(key=lambda sf: (sf[0], natural_key(sf[1].name), sf[1].member_id))
+    lines = tuple(f"{points} {colour(points)}: {f.name}" for points, f in scores)
+    mean = Decimal(sum(points for points, _ in scores)) / len(scores)
     mean = mean.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
     average = f"Group average: {mean} of {POINTS} points, {colour(mean)}"
     return [to_sender(f"Scorecards of {ctx.group.name}, lowest first", Section("Members", lines),
