@@ -37,6 +37,17 @@ class Band:
     def holds(self, figure: Fraction) -> bool:
         return figure <= self.limit if self.inclusive else figure < self.limit
 
+    def holds_rate(self, count: int, weeks: Fraction) -> bool:
+        """`holds(count / weeks)` in integers: `/scorecard group` scores every member."""
+        left = count * weeks.denominator * self.limit.denominator
+        right = self.limit.numerator * weeks.numerator
+        return left <= right if self.inclusive else left < right
+
+    def holds_value(self, value: int | Decimal) -> bool:
+        """`holds(value)` for a count or an amount, without building a Fraction."""
+        left, right = value * self.limit.denominator, self.limit.numerator
+        return left <= right if self.inclusive else left < right
+
 
 def _bands(*bands: tuple[str, int] | tuple[str, int, bool]) -> tuple[Band, ...]:
     return tuple(Band(Fraction(Decimal(b[0])), b[1], *b[2:]) for b in bands)  # type: ignore[arg-type]
@@ -61,6 +72,10 @@ class Component:
     def points(self, figure: Figure) -> int:
         value = Fraction(figure)
         return next((band.points for band in self.bands if band.holds(value)), self.top)
+
+    def points_for_count(self, count: int, weeks: Fraction) -> int:
+        """`points(count / weeks)` of a per-week component, in integer arithmetic."""
+        return next((b.points for b in self.bands if b.holds_rate(count, weeks)), self.top)
 
 
 COMPONENTS: tuple[Component, ...] = (
@@ -193,7 +208,10 @@ def points_of(component: Component, activity: Activity, weeks: Fraction) -> int:
     """A component's points; full points, for attendance, when none is recorded."""
     if component.from_attendance and not activity.attended:
         return component.full
-    return component.points(_figure(component, activity, weeks))
+    if component.per_week:
+        return component.points_for_count(getattr(activity, component.key), weeks)
+    value = getattr(activity, component.key)
+    return next((b.points for b in component.bands if b.holds_value(value)), component.top)
 
 
 def total(activity: Activity, weeks: Fraction) -> int:

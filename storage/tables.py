@@ -189,7 +189,11 @@ class MeetingResponse(SQLModel, table=True):
     """A member's answer to a meeting (RSVP) and their recorded attendance."""
 
     __tablename__ = "meeting_responses"
-    __table_args__ = (UniqueConstraint("meeting_id", "member_id"),)
+    __table_args__ = (
+        UniqueConstraint("meeting_id", "member_id"),
+        # the scorecard's attendance of a meeting, read from the index alone
+        Index("ix_meeting_responses_attendance", "meeting_id", "attendance", "member_id"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     meeting_id: int = Field(foreign_key="meetings.id")

@@ -1,4 +1,5 @@
-"""ceus: continuing-education units, one row per piece of learning a member logged
+"""ceus: continuing-education units, one row per piece of learning a member logged; an
+index that gives the scorecard a meeting's attendance
 
 Revision ID: 0006
 Revises: 0004
@@ -35,9 +36,17 @@ def upgrade() -> None:
             "ix_ceus_group_time", ["group_id", "voided", "created_at", "member_id"], unique=False
         )
         batch_op.create_index("ix_ceus_member", ["member_id", "voided", "created_at"], unique=False)
+    with op.batch_alter_table("meeting_responses", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_meeting_responses_attendance",
+            ["meeting_id", "attendance", "member_id"],
+            unique=False,
+        )
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("meeting_responses", schema=None) as batch_op:
+        batch_op.drop_index("ix_meeting_responses_attendance")
     with op.batch_alter_table("ceus", schema=None) as batch_op:
         batch_op.drop_index("ix_ceus_member")
         batch_op.drop_index("ix_ceus_group_time")
