@@ -173,15 +173,26 @@ def _naive_figures(data: Any, ceus: Sequence[Ceu], attendance: list[Attendance],
     marks = [a.attendance for a in attendance
              if a.member_id == me and a.attendance and a.starts_at >= start]  # fmt: skip
     return Figures(
-        me, member.name, member.joined_at,
+        me,
+        member.name,
+        member.joined_at,
         given=sum(1 for r in data.referrals if r.giver_id == me and live(r)),
         visitors=sum(1 for v in data.visitors if v.host_id == me and live(v)),
-        one_to_ones=sum(live(o) and (o.member_a_id == me) + (o.member_b_id == me)
-                        for o in data.one_to_ones),  # fmt: skip
+        one_to_ones=sum(
+            live(o) and (o.member_a_id == me) + (o.member_b_id == me) for o in data.one_to_ones
+        ),
         ceus=sum(1 for c in ceus if c.member_id == me and live(c)),
-        credited=sum((t.amount for t in data.thanks if t.to_id == me and t.amount is not None
-                      and t.currency == currency and live(t)), Decimal(0)),  # fmt: skip
-        absences=marks.count("absent"), lates=marks.count("late"), attended=len(marks),
+        credited=sum(
+            (
+                t.amount
+                for t in data.thanks
+                if t.to_id == me and t.amount is not None and t.currency == currency and live(t)
+            ),
+            Decimal(0),
+        ),
+        absences=marks.count("absent"),
+        lates=marks.count("late"),
+        attended=len(marks),
     )
 
 
@@ -257,7 +268,7 @@ async def _plan_lines(db: Database, chapter: Chapter) -> list[str]:
     """PostgreSQL's plan of the group statement (EXPLAIN ANALYZE), for bench/README.md."""
     if db.is_sqlite:
         return []
-    statement = scorecard._statement(False)._build(db.engine.dialect.name)  # noqa: SLF001
+    statement = scorecard._statement(False)._build(db.engine.dialect.name)
     now = datetime.now(UTC).replace(tzinfo=None)
     params = {"group_id": chapter.id, "currency": chapter.currency, "start": now - SPAN,
               "end": now}  # fmt: skip
@@ -375,9 +386,13 @@ def main(argv: list[str] | None = None) -> None:
         "platform": platform.platform(),
         "sqlalchemy": sqlalchemy.__version__,
         "code": core_bench.code_version(),
-        "settings": {"calls": args.calls, "baseline_calls": args.baseline_calls,
-                     "warmup": core_bench.WARMUP, "plan": args.plan.counts(),
-                     "extras": extra_counts(args.plan)},  # fmt: skip
+        "settings": {
+            "calls": args.calls,
+            "baseline_calls": args.baseline_calls,
+            "warmup": core_bench.WARMUP,
+            "plan": args.plan.counts(),
+            "extras": extra_counts(args.plan),
+        },
         "seconds": round(time.perf_counter() - started, 1),
         "table": rows,
         "databases": results,

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 
-
 @dataclass(frozen=True)
 class Conversion:
     """Counts of referrals by how far they got."""

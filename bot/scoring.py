@@ -50,7 +50,7 @@ class Band:
 
 
 def _bands(*bands: tuple[str, int] | tuple[str, int, bool]) -> tuple[Band, ...]:
-    return tuple(Band(Fraction(Decimal(b[0])), b[1], *b[2:]) for b in bands)  # type: ignore[arg-type]
+    return tuple(Band(Fraction(Decimal(b[0])), b[1], *b[2:]) for b in bands)
 
 
 @dataclass(frozen=True)

@@ -186,7 +186,9 @@ def _lists(document: Any) -> dict[str, list[Any]]:
     for name in LISTS:
         if not isinstance(document.get(name), list):
             raise ImportRefused(f'The document has no "{name}" list.')
-    for name in EXTRA_LISTS + OPTIONAL_LISTS:  # not in every version 1 document: an empty list when absent
+    for name in (
+        EXTRA_LISTS + OPTIONAL_LISTS
+    ):  # not in every version 1 document: an empty list when absent
         if not isinstance(document.get(name, []), list):
             raise ImportRefused(f'The document\'s "{name}" is not a list.')
     return {name: document.get(name, []) for name in ALL_LISTS}

@@ -77,7 +77,7 @@ def _facts(by_member: bool) -> Any:
 
     def scope(model: Any, member_column: Any) -> ColumnElement[bool]:
         if by_member:
-            return member_column == bindparam("member_id")  # type: ignore[no-any-return]
+            return member_column == bindparam("member_id")
         return col(model.group_id) == bindparam("group_id")
 
     zero, one = literal(0), literal(1)
@@ -86,8 +86,10 @@ def _facts(by_member: bool) -> Any:
     def fact(member: Any, model: Any, figure: str, value: Any = one) -> Any:
         values = [value if name == figure else (no_money if name == "credited" else zero)
                   for name in FIGURES]  # fmt: skip
-        return select(member.label("member_id"), *(v.label(n) for v, n in zip(values, FIGURES)))\
-            .where(*_window(model, scope(model, member)))  # fmt: skip
+        labelled = (v.label(n) for v, n in zip(values, FIGURES, strict=True))
+        return select(member.label("member_id"), *labelled).where(
+            *_window(model, scope(model, member))
+        )
 
     amount = type_coerce(col(Thanks.amount), Money)
     credited = fact(col(Thanks.to_id), Thanks, "credited", amount).where(
@@ -103,9 +105,11 @@ def _facts(by_member: bool) -> Any:
     attendance = (
         select(
             col(MeetingResponse.member_id),
-            *(zero for _ in FIGURES[:4]), no_money,
-            *(case((when, 1), else_=0) for when in counted.values()), one,
-        )  # fmt: skip
+            *(zero for _ in FIGURES[:4]),
+            no_money,
+            *(case((when, 1), else_=0) for when in counted.values()),
+            one,
+        )
         .join(Meeting, col(Meeting.id) == col(MeetingResponse.meeting_id))
         .where(meeting_scope, status.is_not(None))
         .where(col(Meeting.starts_at) >= bindparam("start"))

@@ -48,8 +48,8 @@ RECORDS_NOTHING = (c.ShowHelp,)
 READ_ONLY = (
     c.ShowBalance, c.ShowLeaderboard, c.ListReferrals, c.ListMembers, c.ShowMeeting,
     c.ShowSettings, c.ShowAttendance, c.ShowProfile,
+    c.ShowScorecard,
 )  # fmt: skip
-READ_ONLY += (c.ShowScorecard,)
 # Make nobody a member (nor set a group up): reading, and leaving.
 JOINS_NOBODY = (*READ_ONLY, c.Leave)
 # What a member who left may still send besides reading: /join brings them back.

@@ -115,7 +115,9 @@ async def show_leaderboard(ctx: Context, cmd: c.ShowLeaderboard) -> list[Reply]:
     """The group's ranking for a period."""
     span = window(cmd.period, ctx.now, ctx.group.timezone)
     section = await standings_section(ctx, span)
-    return [to_sender(f"Leaderboard of {ctx.group.name}", section, await conversion_section(ctx, span))]
+    return [
+        to_sender(f"Leaderboard of {ctx.group.name}", section, await conversion_section(ctx, span))
+    ]
 
 
 async def conversion_section(ctx: Context, span: Window) -> Section:

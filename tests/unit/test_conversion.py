@@ -22,8 +22,9 @@ from tests.unit.test_grammar import template_file  # noqa: F401  (fixture)
 from tests.unit.test_rules import TickingClock, all_rows, ticking_clock  # noqa: F401
 
 PROSPECT = "Jane Roe, 555-0100"
-_CONVERSION = re.compile(r"^(?P<label>[^\n:]+): as giver (?P<giver>[^;]+); as receiver (?P<receiver>.+)$",
-                         re.MULTILINE)  # fmt: skip
+_CONVERSION = re.compile(
+    r"^(?P<label>[^\n:]+): as giver (?P<giver>[^;]+); as receiver (?P<receiver>.+)$", re.MULTILINE
+)
 
 
 def conversions(answer: str) -> dict[str, tuple[str, str]]:
@@ -74,7 +75,11 @@ async def test_conversion_as_giver_receiver_and_group(chat: Chat, clock: Ticking
     assert set(carol.values()) == {(expected(0, 0, 0), expected(0, 0, 0))}
     assert "nothing closed yet, 0 still open" in carol["All time"][0]
     board = await chat.text("carol", "/leaderboard")
-    assert group_line(board) == expected(3, 1, 3) == "3 won of 4 closed (75%), 3 still open or contacted"
+    assert (
+        group_line(board)
+        == expected(3, 1, 3)
+        == "3 won of 4 closed (75%), 3 still open or contacted"
+    )
     for answer in (board, await chat.text("alice", "/balance")):
         assert PROSPECT not in answer
 

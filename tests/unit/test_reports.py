@@ -269,7 +269,9 @@ async def test_a_cut_never_separates_a_tie(chat: Chat, clock: TickingClock) -> N
     board = [m.groupdict() for m in _STANDING.finditer(answer)]
     assert [s["rank"] for s in board] == [*(["1"] * 13), "14", "14", "14", "14"]
     assert [s["name"] for s in board[13:]] == ["M14", "M15", "M16", "M17"]
-    assert answer.split("\nConversion")[0].rstrip().endswith("and 2 more")  # m18 and m00 (a one-to-one each)
+    assert (
+        answer.split("\nConversion")[0].rstrip().endswith("and 2 more")
+    )  # m18 and m00 (a one-to-one each)
 
 
 async def test_an_empty_period_says_so(chat: Chat, clock: TickingClock) -> None:

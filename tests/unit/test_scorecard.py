@@ -100,9 +100,17 @@ async def test_ceus_at_each_edge(group: Chat, clock: TickingClock) -> None:
 async def test_closed_business_at_each_edge(group: Chat, clock: TickingClock) -> None:
     await group.say("bob", "/thanks @alice 10,000 a voided one")
     assert "Withdrawn" in await group.text("bob", "/undo")
-    steps = [("999.99", "$999.99", 0), ("0.01", "$1,000.00", 5), ("0.01", "$1,000.01", 5),
-             ("1,499.98", "$2,499.99", 5), ("0.01", "$2,500.00", 10), ("0.01", "$2,500.01", 10),
-             ("2,499.98", "$4,999.99", 10), ("0.01", "$5,000.00", 15), ("0.01", "$5,000.01", 15)]
+    steps = [
+        ("999.99", "$999.99", 0),
+        ("0.01", "$1,000.00", 5),
+        ("0.01", "$1,000.01", 5),
+        ("1,499.98", "$2,499.99", 5),
+        ("0.01", "$2,500.00", 10),
+        ("0.01", "$2,500.01", 10),
+        ("2,499.98", "$4,999.99", 10),
+        ("0.01", "$5,000.00", 15),
+        ("0.01", "$5,000.01", 15),
+    ]
     for amount, total, points in steps:
         assert "recorded" in await group.text("bob", f"/thanks @alice {amount}")
         assert card(await scorecard(group, clock, "alice"))["Closed"] == (total, points)
@@ -183,7 +191,11 @@ async def test_total_colour_and_the_step_that_adds_most(group: Chat, clock: Tick
     # no meetings: absences 15 and on time 5; nothing else
     head = _HEAD.search(answer)
     assert head is not None
-    assert (head["since"], head["total"], head["colour"]) == ("over the last 26 weeks", "20", "grey")
+    assert (head["since"], head["total"], head["colour"]) == (
+        "over the last 26 weeks",
+        "20",
+        "grey",
+    )
     assert "Next step: 1 more CEU would add 5 points." in answer  # the fewest entries for 5
     for _ in range(13):
         await group.say("bob", "/ceu reading")

@@ -205,7 +205,8 @@ async def test_json_has_the_documented_keys_and_types(db: Database, ledger: Chat
     assert all(set(c) == {"id", "group_id", "member_id", "note", "created_at", "voided"}
                for c in ceus)  # fmt: skip
     assert [(c["id"], c["member_id"], c["note"], c["voided"]) for c in ceus] == [
-        ("1", "1", "Givers Gain, chapter 3", False), ("2", "3", "=1+1 webinar", True),
+        ("1", "1", "Givers Gain, chapter 3", False),
+        ("2", "3", "=1+1 webinar", True),
     ]
     assert all(_is_time(c["created_at"]) for c in ceus)
     # Added lists: the meeting, its answers and attendance, and the audit trail.
@@ -388,7 +389,7 @@ async def test_export_reads_a_snapshot_without_blocking_writers(
 async def test_the_added_lists_are_optional_on_import(
     db: Database, ledger: Chat, empty: Database
 ) -> None:
-    OPTIONAL = EXTRA_LISTS + OPTIONAL_LISTS  # noqa: N806
+    OPTIONAL = EXTRA_LISTS + OPTIONAL_LISTS
     # the added lists, and the documented ones a document may lack ("ceus")
     documented_only = {k: v for k, v in (await export_document(db)).items()
                        if k not in OPTIONAL}  # fmt: skip
