@@ -273,11 +273,12 @@ async def _plan_lines(db: Database, chapter: Chapter) -> list[str]:
     params = {"group_id": chapter.id, "currency": chapter.currency, "start": now - SPAN,
               "end": now}  # fmt: skip
     try:
-        sql = str(statement.params(params).compile(
-            dialect=db.engine.dialect, compile_kwargs={"literal_binds": True}
-        ))  # fmt: skip
+        compiled = statement.compile(dialect=db.engine.dialect)
+        values = {**compiled.params, **params}
+        args = tuple(values[name] for name in compiled.positiontup or ())
         async with db.engine.connect() as conn:
-            return [row[0] for row in await conn.execute(text(f"EXPLAIN ANALYZE {sql}"))]
+            found = await conn.exec_driver_sql(f"EXPLAIN ANALYZE {compiled}", args)
+            return [row[0] for row in found]
     except Exception as error:  # a plan is a help, not a measurement
         return [f"no plan: {type(error).__name__}: {str(error)[:200]}"]
 
