@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 from sqlmodel import select as orm_select
 
 from bench import bench_core as core_bench
