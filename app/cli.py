@@ -240,7 +240,7 @@ _WORDS = {  # an export list: its entries, one and several
     "one_to_ones": ("one-to-one", "one-to-ones"), "visitors": ("visitor", "visitors"),
     "meetings": ("meeting", "meetings"),
     "meeting_responses": ("meeting response", "meeting responses"),
-    "audit_log": ("audit log entry", "audit log entries"),
+    "audit_log": ("audit log entry", "audit log entries"), "ceus": ("CEU", "CEUs"),
 }  # fmt: skip
 
 

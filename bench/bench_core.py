@@ -240,6 +240,13 @@ async def naive_balance(db: Database, chapter: Chapter, person: Person) -> Any:
             if _in(r, span.start, span.end):
                 totals.given += r.giver_id == me
                 totals.received += r.receiver_id == me
+                for side, who in (
+                    ("given_by_status", r.giver_id),
+                    ("received_by_status", r.receiver_id),
+                ):
+                    if who == me:  # the conversion
+                        counts = getattr(totals, side)
+                        counts[r.status] = counts.get(r.status, 0) + 1
         for t in data.thanks:
             if t.amount is not None and _in(t, span.start, span.end):
                 for side, who in (("credited", t.to_id), ("thanked", t.from_id)):

@@ -25,7 +25,9 @@ UNDO_KINDS = {
     "one-to-one": "one_to_one",
     "121": "one_to_one",
     "visitor": "visitor",
+    "ceu": "ceu",
 }
+CEU_NOTE_LIMIT = 500
 
 Parser = Callable[[Args, str], c.Command]
 
@@ -144,6 +146,26 @@ def parse_visitor(args: Args, currency: str) -> c.Command:
     if len(name.strip()) > 200 or len(business.strip()) > 200:
         raise ParseError("The name and the business take at most 200 characters each.")
     return c.LogVisitor(name.strip(), business.strip() or None)
+
+
+def parse_ceu(args: Args, currency: str) -> c.Command:
+    return c.LogCeu(args.rest("note", limit=CEU_NOTE_LIMIT))
+
+
+def parse_scorecard(args: Args, currency: str) -> c.Command:
+    if args.empty():
+        return c.ShowScorecard()
+    if (args.peek() or "").lower() == "group":
+        args.word()
+        if not args.empty():
+            raise ParseError("/scorecard group takes nothing more.")
+        return c.ShowScorecard(group=True)
+    if not args.next_is_member():
+        raise ParseError("Name a member (@name), or say group (leaders).")
+    member = args.member()
+    if not args.empty():
+        raise ParseError("Name one member at a time.")
+    return c.ShowScorecard(member)
 
 
 def parse_join(args: Args, currency: str) -> c.Command:
@@ -266,7 +288,9 @@ def parse_undo(args: Args, currency: str) -> c.Command:
     kind = UNDO_KINDS.get((args.word() or "").lower())
     number = (args.word() or "").lstrip("#")
     if kind is None or not number.isascii() or not number.isdigit() or len(number) > 9:
-        raise ParseError("Name the entry: referral, thanks, onetoone or visitor, and its number.")
+        raise ParseError(
+            "Name the entry: referral, thanks, onetoone, visitor or ceu, and its number."
+        )
     return c.Undo(kind, int(number), args.rest("reason", limit=500))
 
 

@@ -71,6 +71,17 @@ class LogVisitor:
 
 
 @dataclass(frozen=True, slots=True)
+class LogCeu:
+    note: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ShowScorecard:
+    member: MemberRef | None = None  # None: the sender's own
+    group: bool = False  # leaders: every member's colour and score
+
+
+@dataclass(frozen=True, slots=True)
 class Join:
     classification: str | None = None
 
@@ -202,6 +213,8 @@ Command = (
     | MoveReferral
     | LogOneToOne
     | LogVisitor
+    | LogCeu
+    | ShowScorecard
     | Join
     | UpdateProfile
     | ShowProfile

@@ -123,6 +123,25 @@ SPECS: tuple[Spec, ...] = (
         a.parse_visitor,
     ),
     Spec(
+        "ceu",
+        "/ceu [what you learned]",
+        "Log one CEU (continuing education: a training, a podcast, a book chapter).",
+        ("/ceu podcast on asking for referrals",),
+        a.parse_ceu,
+    ),
+    Spec(
+        "scorecard",
+        "/scorecard [@member]",
+        "Your scorecard over the last 26 weeks: each component's points, the total, the"
+        " colour and the step that would raise it most.",
+        ("/scorecard", "/scorecard @bob"),
+        a.parse_scorecard,
+        more=(
+            "/scorecard @member  (leaders: any member's)",
+            "/scorecard group  (leaders: every member's colour and score, lowest first)",
+        ),
+    ),
+    Spec(
         "join",
         "/join [classification]",
         "Join the group; the classification is your profession (one member each).",
@@ -194,7 +213,7 @@ SPECS: tuple[Spec, ...] = (
         ("/undo", "/undo referral 12 entered twice"),
         a.parse_undo,
         more=(
-            "/undo <referral|thanks|onetoone|visitor> <number> [reason]"
+            "/undo <referral|thanks|onetoone|visitor|ceu> <number> [reason]"
             "  (yours within 24 hours; leaders: any, with a reason)",
         ),
     ),

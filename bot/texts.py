@@ -30,7 +30,7 @@ def shorten(text: str, limit: int = 60) -> str:
 
 
 ENTRY_WORDS = {"referral": "referral", "thanks": "thanks", "one_to_one": "one-to-one",
-               "visitor": "visitor"}  # fmt: skip
+               "visitor": "visitor", "ceu": "CEU"}  # fmt: skip
 
 
 def entry_name(kind: str, number: int) -> str:

@@ -13,7 +13,7 @@ from sqlmodel import SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.statements import Prepared, insert_values
-from storage.tables import AuditEntry, OneToOne, Referral, Thanks, Visitor
+from storage.tables import AuditEntry, Ceu, OneToOne, Referral, Thanks, Visitor
 from storage.units import Unit
 
 E = TypeVar("E", bound=SQLModel)
@@ -23,9 +23,10 @@ KINDS: dict[str, Any] = {
     "thanks": Thanks,
     "one_to_one": OneToOne,
     "visitor": Visitor,
+    "ceu": Ceu,
 }
 AUTHOR = {"referral": "giver_id", "thanks": "from_id", "one_to_one": "member_a_id",
-          "visitor": "host_id"}  # fmt: skip
+          "visitor": "host_id", "ceu": "member_id"}  # fmt: skip
 
 
 def author_id(kind: str, entry: Any) -> int:

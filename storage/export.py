@@ -45,7 +45,10 @@ LISTS = ("groups", "members", "referrals", "thanks", "one_to_ones", "visitors") 
 # Lists added to the documented ones, so that moving a chapter (SQLite to PostgreSQL, say)
 # keeps its meetings, RSVPs, attendance and audit trail; an import reads them when present.
 EXTRA_LISTS = ("meetings", "meeting_responses", "audit_log")
-ALL_LISTS = LISTS + EXTRA_LISTS
+# Documented lists that a version 1 document may lack ("a document without this list has
+# none"): read when present, empty when not.
+OPTIONAL_LISTS = ("ceus",)
+ALL_LISTS = LISTS + EXTRA_LISTS + OPTIONAL_LISTS
 # The interface's columns, then `number` (the one members see: a referral's number in its
 # group, the id that the answers and /undo give a thanks, one-to-one or visitor) and
 # `inside` (a referral's; empty for the other kinds), added at the end so that no column moves.
@@ -110,6 +113,10 @@ _EXPORT: dict[str, Callable[[Any], dict[str, Any]]] = {
         "id": str(r.id), "group_id": str(r.group_id), "host_id": str(r.host_id),
         "name": r.name, "business": r.business, "created_at": iso(r.created_at),
         "voided": bool(r.voided),
+    },
+    "ceus": lambda r: {
+        "id": str(r.id), "group_id": str(r.group_id), "member_id": str(r.member_id),
+        "note": r.note, "created_at": iso(r.created_at), "voided": bool(r.voided),
     },
     "meetings": lambda r: {
         "id": str(r.id), "group_id": str(r.group_id), "starts_at": iso(r.starts_at),
@@ -232,6 +239,7 @@ def _csv_query(group_id: int | None) -> Select[Any]:
         ("thanks", "thanks", "from_id", "to_id", "note", None, "id"),
         ("one_to_one", "one_to_ones", "member_a_id", "member_b_id", "note", None, "id"),
         ("visitor", "visitors", "host_id", None, "name", "business", "id"),
+        ("ceu", "ceus", "member_id", None, "note", None, "id"),
     )):  # fmt: skip
         t = table(name)
         giver, receiver = members.alias(), members.alias()

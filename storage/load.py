@@ -25,6 +25,7 @@ from storage.export import (
     EXTRA_LISTS,
     FORMAT,
     LISTS,
+    OPTIONAL_LISTS,
     SETTINGS,
     VERSION,
     iso,
@@ -143,6 +144,11 @@ _ROWS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
         "name": _str(x["name"]), "business": _opt(x["business"]),
         "created_at": _time(x["created_at"]), "voided": _bool(x["voided"]),
     },
+    "ceus": lambda x: {
+        "id": _int(x["id"]), "group_id": _int(x["group_id"]), "member_id": _int(x["member_id"]),
+        "note": _opt(x["note"]), "created_at": _time(x["created_at"]),
+        "voided": _bool(x["voided"]),
+    },
     "meetings": lambda x: {
         "id": _int(x["id"]), "group_id": _int(x["group_id"]),
         "starts_at": _time(x["starts_at"]), "place": _opt(x["place"]),
@@ -180,7 +186,9 @@ def _lists(document: Any) -> dict[str, list[Any]]:
     for name in LISTS:
         if not isinstance(document.get(name), list):
             raise ImportRefused(f'The document has no "{name}" list.')
-    for name in EXTRA_LISTS:  # not in every version 1 document: an empty list when absent
+    for name in (
+        EXTRA_LISTS + OPTIONAL_LISTS
+    ):  # not in every version 1 document: an empty list when absent
         if not isinstance(document.get(name, []), list):
             raise ImportRefused(f'The document\'s "{name}" is not a list.')
     return {name: document.get(name, []) for name in ALL_LISTS}

@@ -31,7 +31,7 @@ from sqlmodel import col
 from storage.directory import active
 from storage.money_type import Money, from_stored
 from storage.statements import Prepared
-from storage.tables import Member, OneToOne, Referral, Thanks, Visitor
+from storage.tables import Ceu, Member, OneToOne, Referral, Thanks, Visitor
 from storage.units import Unit
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -47,6 +47,10 @@ class Totals:
     thanked: dict[str, Decimal] = field(default_factory=dict)  # thanks given, by currency
     one_to_ones: int = 0
     visitors: int = 0
+    ceus: int = 0
+    # referrals given and received, by status (open, contacted, won, lost): the conversion
+    given_by_status: dict[str, int] = field(default_factory=dict)
+    received_by_status: dict[str, int] = field(default_factory=dict)
 
 
 def _since(model: Any, window: int) -> ColumnElement[bool]:
@@ -58,8 +62,8 @@ def _live(model: Any) -> list[ColumnElement[bool]]:
     return [col(model.voided) == false(), col(model.created_at) < bindparam("end")]
 
 
-COUNTED = ("given", "received", "one_to_ones", "one_to_ones", "visitors")
 SUMMED = ("credited", "thanked")
+BY_STATUS = ("given_by_status", "received_by_status")
 
 
 @cache
@@ -78,6 +82,15 @@ def _totals(windows: int) -> Prepared:
         return select(literal(kind).label("kind"), no_currency, *windowed(model, func.count()))\
             .where(*where)  # fmt: skip
 
+    def by_status(kind: str, column: Any) -> Any:
+        status = col(Referral.status)
+        where = [column == bindparam("member_id"), *_live(Referral)]
+        return (
+            select(literal(kind), status, *windowed(Referral, func.count()))
+            .where(*where)
+            .group_by(status)
+        )
+
     def summed(kind: str, column: Any) -> Any:
         amount, currency = col(Thanks.amount), col(Thanks.currency)
         where = [column == bindparam("member_id"), amount.is_not(None), *_live(Thanks)]
@@ -94,6 +107,9 @@ def _totals(windows: int) -> Prepared:
         counted("one_to_ones", OneToOne, col(OneToOne.member_a_id)),
         counted("one_to_ones", OneToOne, col(OneToOne.member_b_id)),
         counted("visitors", Visitor, col(Visitor.host_id)),
+        counted("ceus", Ceu, col(Ceu.member_id)),
+        by_status("given_by_status", col(Referral.giver_id)),
+        by_status("received_by_status", col(Referral.receiver_id)),
         summed("credited", col(Thanks.to_id)),
         summed("thanked", col(Thanks.from_id)),
     ))  # fmt: skip
@@ -112,6 +128,9 @@ async def totals_since(
             if kind in SUMMED:
                 if value is not None:
                     getattr(totals, kind)[currency] = from_stored(value, dialect)
+            elif kind in BY_STATUS:  # the currency column holds the status
+                if int(value):
+                    getattr(totals, kind)[currency] = int(value)
             else:
                 setattr(totals, kind, getattr(totals, kind) + int(value))
     return result
@@ -131,6 +150,7 @@ class Standing:
     given: int = 0
     credited: dict[str, Decimal] = field(default_factory=dict)  # thanks received, by currency
     one_to_ones: int = 0
+    ceus: int = 0
 
 
 @cache
@@ -146,12 +166,17 @@ def _board() -> Prepared:
     one, none = literal(1), null()
     facts = union_all(
         select(col(Referral.giver_id).label("member_id"), none.label("currency"),
-               one.label("given"), zero.label("credited"), literal(0).label("met"))
+               one.label("given"), zero.label("credited"), literal(0).label("met"),
+               literal(0).label("learned"))
         .where(*window(Referral)),
-        select(col(Thanks.to_id), col(Thanks.currency), literal(0), amount, literal(0))
+        select(col(Thanks.to_id), col(Thanks.currency), literal(0), amount, literal(0),
+               literal(0))
         .where(*window(Thanks), col(Thanks.amount).is_not(None)),
-        select(col(OneToOne.member_a_id), none, literal(0), zero, one).where(*window(OneToOne)),
-        select(col(OneToOne.member_b_id), none, literal(0), zero, one).where(*window(OneToOne)),
+        select(col(OneToOne.member_a_id), none, literal(0), zero, one, literal(0))
+        .where(*window(OneToOne)),
+        select(col(OneToOne.member_b_id), none, literal(0), zero, one, literal(0))
+        .where(*window(OneToOne)),
+        select(col(Ceu.member_id), none, literal(0), zero, literal(0), one).where(*window(Ceu)),
     ).subquery("facts")  # fmt: skip
     per_member = (
         select(
@@ -160,6 +185,7 @@ def _board() -> Prepared:
             func.sum(facts.c.given).label("given"),
             func.sum(facts.c.credited).label("credited"),
             func.sum(facts.c.met).label("met"),
+            func.sum(facts.c.learned).label("learned"),
         )
         .group_by(facts.c.member_id, facts.c.currency)
         .subquery("per_member")
@@ -173,6 +199,7 @@ def _board() -> Prepared:
             per_member.c.given,
             type_coerce(per_member.c.credited, Money),
             per_member.c.met,
+            per_member.c.learned,
         )
         .join(Member, col(Member.id) == per_member.c.member_id)
         .where(active(Member))
@@ -186,10 +213,28 @@ async def leaderboard(
     is the core's: `bot.actions.reports.ranked`); closed business in every currency."""
     params = {"group_id": group_id, "start0": start or EPOCH, "end": end}
     standings: dict[int, Standing] = {}
-    for member_id, name, currency, given, credited, met in await unit.rows(_board(), params):
+    rows = await unit.rows(_board(), params)
+    for member_id, name, currency, given, credited, met, learned in rows:
         standing = standings.setdefault(member_id, Standing(member_id, name))
         standing.given += int(given)
         standing.one_to_ones += int(met)
+        standing.ceus += int(learned)
         if currency is not None:
             standing.credited[currency] = Decimal(credited or 0)
     return list(standings.values())
+
+
+@cache
+def _group_statuses() -> Prepared:
+    """The group's referrals in the window, counted by status (the group's conversion)."""
+    status = col(Referral.status)
+    where = [col(Referral.group_id) == bindparam("group_id"), _since(Referral, 0), *_live(Referral)]
+    return Prepared(select(status, func.count()).where(*where).group_by(status))
+
+
+async def group_statuses(
+    unit: Unit, group_id: int, start: datetime | None, end: datetime
+) -> dict[str, int]:
+    """How many of the group's referrals (not voided) of the window have each status."""
+    params = {"group_id": group_id, "start0": start or EPOCH, "end": end}
+    return {str(status): int(n) for status, n in await unit.rows(_group_statuses(), params)}

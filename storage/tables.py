@@ -156,6 +156,23 @@ class Visitor(SQLModel, table=True):
     voided: bool = False
 
 
+class Ceu(SQLModel, table=True):
+    """A continuing-education unit: one piece of learning a member logged."""
+
+    __tablename__ = "ceus"
+    __table_args__ = (
+        Index("ix_ceus_group_time", "group_id", "voided", "created_at", "member_id"),
+        Index("ix_ceus_member", "member_id", "voided", "created_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    group_id: int = Field(foreign_key="groups.id")
+    member_id: int = Field(foreign_key="members.id")
+    note: str | None = Field(default=None, sa_column=Column(Text))
+    created_at: datetime
+    voided: bool = False
+
+
 class Meeting(SQLModel, table=True):
     """One occurrence of a group's weekly meeting."""
 
@@ -172,7 +189,11 @@ class MeetingResponse(SQLModel, table=True):
     """A member's answer to a meeting (RSVP) and their recorded attendance."""
 
     __tablename__ = "meeting_responses"
-    __table_args__ = (UniqueConstraint("meeting_id", "member_id"),)
+    __table_args__ = (
+        UniqueConstraint("meeting_id", "member_id"),
+        # the scorecard's attendance of a meeting, read from the index alone
+        Index("ix_meeting_responses_attendance", "meeting_id", "attendance", "member_id"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     meeting_id: int = Field(foreign_key="meetings.id")

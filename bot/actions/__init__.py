@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from bot import commands as c
-from bot.actions import help, ledger, meetings, reports, roster, settings, steps, undo
+from bot.actions import help, ledger, meetings, reports, roster, scorecard, settings, steps, undo
 from bot.context import Context
 from bot.messages import Reply
 from bot.outside import Needs
@@ -22,6 +22,8 @@ ACTIONS: dict[type, Action] = {
     c.ListReferrals: ledger.list_referrals,
     c.LogOneToOne: ledger.log_one_to_one,
     c.LogVisitor: ledger.log_visitor,
+    c.LogCeu: ledger.log_ceu,
+    c.ShowScorecard: scorecard.show_scorecard,
     c.ShowBalance: reports.show_balance,
     c.ShowLeaderboard: reports.show_leaderboard,
     c.Join: roster.join,
@@ -52,6 +54,7 @@ RECORDS_NOTHING = (c.ShowHelp,)
 READ_ONLY = (
     c.ShowBalance, c.ShowLeaderboard, c.ListReferrals, c.ListMembers, c.ShowMeeting,
     c.ShowSettings, c.ShowAttendance, c.ShowProfile,
+    c.ShowScorecard,
 )  # fmt: skip
 # Make nobody a member (nor set a group up): reading, and leaving.
 JOINS_NOBODY = (*READ_ONLY, c.Leave)

@@ -10,7 +10,7 @@ from bot.messages import Button, Reply, Section, to_group, to_member, to_sender
 from bot.money import format_money
 from bot.texts import entry_name, shorten
 from storage import directory, entries
-from storage.tables import Member, OneToOne, Referral, Thanks, Visitor, key
+from storage.tables import Ceu, Member, OneToOne, Referral, Thanks, Visitor, key
 
 _ORDER = {"open": 0, "contacted": 1, "won": 2, "lost": 2}
 
@@ -172,3 +172,12 @@ async def log_visitor(ctx: Context, cmd: c.LogVisitor) -> list[Reply]:
     business = f" ({cmd.business})" if cmd.business else ""
     name = entry_name("visitor", key(visitor))
     return [to_sender(f"Visitor {cmd.name}{business} logged ({name}). Thank you!")]
+
+
+async def log_ceu(ctx: Context, cmd: c.LogCeu) -> list[Reply]:
+    """One continuing-education unit: what the member learned, for their scorecard."""
+    ceu = await entries.add(
+        ctx.unit, Ceu, group_id=ctx.group_id, member_id=ctx.member_id, note=cmd.note,
+        created_at=ctx.now,
+    )  # fmt: skip
+    return [to_sender(f"CEU logged ({entry_name('ceu', key(ceu))}). Keep learning!")]

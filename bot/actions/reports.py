@@ -7,13 +7,15 @@ from decimal import Decimal
 
 from bot import commands as c
 from bot.context import Context
+from bot.conversion import Conversion
 from bot.messages import Reply, Section, to_sender
 from bot.periods import Period, Window, window
 from bot.texts import amounts, natural_key, plural, signed
 from storage import reports
 
 LEADERBOARD_LINES = 15
-BALANCE_TITLE = "Referrals, closed business, one-to-ones and visitors"
+BALANCE_TITLE = "Referrals, closed business, one-to-ones, visitors and CEUs"
+CONVERSION_TITLE = "Conversion (won of closed)"
 
 
 def _heading(label: str) -> str:
@@ -30,7 +32,15 @@ def balance_line(totals: reports.Totals, currency: str, whose: str = "you") -> s
         f" · {amounts(totals.credited, currency)} closed business credited"
         f" · {amounts(totals.thanked, currency)} closed business {whose} received"
         f" · {plural(totals.one_to_ones, 'one-to-one')} · {plural(totals.visitors, 'visitor')}"
+        f" · {plural(totals.ceus, 'CEU')}"
     )
+
+
+def conversion_line(totals: reports.Totals) -> str:
+    """A member's conversion as giver and as receiver, in one line."""
+    given = Conversion.of(totals.given_by_status).describe()
+    received = Conversion.of(totals.received_by_status).describe()
+    return f"as giver {given}; as receiver {received}"
 
 
 async def show_balance(ctx: Context, cmd: c.ShowBalance) -> list[Reply]:
@@ -45,8 +55,16 @@ async def show_balance(ctx: Context, cmd: c.ShowBalance) -> list[Reply]:
         f"{_heading(span.label)}: {balance_line(totals, ctx.group.currency, whose)}"
         for span, totals in zip(spans, found, strict=True)
     ]
+    conversions = [
+        f"{_heading(span.label)}: {conversion_line(totals)}"
+        for span, totals in zip(spans, found, strict=True)
+    ]
     gone = " (no longer in the group)" if member.left_at is not None else ""
-    return [to_sender(f"Balance of {member.name}{gone}", Section(BALANCE_TITLE, tuple(lines)))]
+    return [to_sender(
+        f"Balance of {member.name}{gone}",
+        Section(BALANCE_TITLE, tuple(lines)),
+        Section(CONVERSION_TITLE, tuple(conversions)),
+    )]  # fmt: skip
 
 
 def ranked(
@@ -85,6 +103,7 @@ def standings_lines(standings: Sequence[reports.Standing], label: str, currency:
     lines = [
         f"{rank}. {s.name}: {s.given} given · {amounts(s.credited, currency)} "
         f"closed business credited · {plural(s.one_to_ones, 'one-to-one')}"
+        f" · {plural(s.ceus, 'CEU')}"
         for rank, s in shown
     ]
     if len(places) > len(shown):
@@ -96,4 +115,12 @@ async def show_leaderboard(ctx: Context, cmd: c.ShowLeaderboard) -> list[Reply]:
     """The group's ranking for a period."""
     span = window(cmd.period, ctx.now, ctx.group.timezone)
     section = await standings_section(ctx, span)
-    return [to_sender(f"Leaderboard of {ctx.group.name}", section)]
+    return [
+        to_sender(f"Leaderboard of {ctx.group.name}", section, await conversion_section(ctx, span))
+    ]
+
+
+async def conversion_section(ctx: Context, span: Window) -> Section:
+    """The group's conversion over `span`: won of closed, and how many are still open."""
+    statuses = await reports.group_statuses(ctx.unit, ctx.group_id, span.start, span.end)
+    return Section(CONVERSION_TITLE, (f"The group: {Conversion.of(statuses).describe()}",))

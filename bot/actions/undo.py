@@ -15,7 +15,7 @@ from storage.tables import Member, Referral, Thanks
 
 # The word `/undo` takes for each kind (the parser also takes "one-to-one" and "121").
 UNDO_WORDS = {"referral": "referral", "thanks": "thanks", "one_to_one": "onetoone",
-              "visitor": "visitor"}  # fmt: skip
+              "visitor": "visitor", "ceu": "ceu"}  # fmt: skip
 
 
 def _name(kind: str, entry: Any) -> str:
@@ -100,7 +100,8 @@ def _thanks_still_counts(ctx: Context, thanks: Thanks, members: dict[int, Member
 async def _members(ctx: Context, kind: str, entry: Any) -> dict[int, Member]:
     """The members an entry names, by id."""
     columns = {"referral": ("giver_id", "receiver_id"), "thanks": ("from_id", "to_id"),
-               "one_to_one": ("member_a_id", "member_b_id"), "visitor": ("host_id",)}  # fmt: skip
+               "one_to_one": ("member_a_id", "member_b_id"), "visitor": ("host_id",),
+               "ceu": ("member_id",)}  # fmt: skip
     found = {}
     for column in columns[kind]:
         member = await ctx.session.get(Member, getattr(entry, column))

@@ -272,6 +272,12 @@ MALFORMED: list[tuple[str, str | None, str]] = [
     ("/settings remove", "settings", "mention"),
     ("/settings remove bob", "settings", "mention"),
     ("/settings remove @bob @carol", "settings", "one member"),
+    # /ceu and /scorecard
+    ("/ceu " + LONG, "ceu", "too long"),
+    ("/scorecard bob", "scorecard", "name a member"),
+    ("/scorecard group now", "scorecard", "takes nothing more"),
+    ("/scorecard @bob @carol", "scorecard", "one member at a time"),
+    (f"/scorecard {SQL}", "scorecard", "name a member"),
     # /undo
     ("/undo referral", "undo", "name the entry"),
     ("/undo referral abc", "undo", "name the entry"),

@@ -32,7 +32,7 @@ from tests.unit.test_rules import balance
 
 NAMES = ("ann", "ben", "cat", "dan", "eve", "fay")
 UNDO_WORD = {"referral": "referral", "thanks": "thanks", "one_to_one": "onetoone",
-             "visitor": "visitor"}  # fmt: skip
+             "visitor": "visitor", "ceu": "ceu"}  # fmt: skip
 END_OF_TIME = datetime(2100, 1, 1, tzinfo=UTC)
 
 Vector = dict[str, Any]  # "given", "received", ..., "credited:USD", "thanked:EUR": int | Decimal

@@ -14,7 +14,7 @@ from tests.unit.test_rules import TickingClock, balance, balance_lines, ticking_
 SECOND = timedelta(seconds=1)
 _STANDING = re.compile(
     r"^(?P<rank>\d+)\. (?P<name>[^:\n]+): (?P<given>\d+) given · (?P<credited>.+?) closed business"
-    r" credited · (?P<one_to_ones>\d+) one-to-ones?$",
+    r" credited · (?P<one_to_ones>\d+) one-to-ones? · (?P<ceus>\d+) CEUs?$",
     re.MULTILINE,
 )
 
@@ -234,7 +234,7 @@ async def test_leaderboard_and_n_more(
     if more is None:
         assert "more" not in answer
     else:
-        assert answer.rstrip().endswith(f"and {more} more")
+        assert answer.split("\nConversion")[0].rstrip().endswith(f"and {more} more")
 
 
 async def test_tied_members_share_a_rank_in_natural_order_of_names(
@@ -269,7 +269,9 @@ async def test_a_cut_never_separates_a_tie(chat: Chat, clock: TickingClock) -> N
     board = [m.groupdict() for m in _STANDING.finditer(answer)]
     assert [s["rank"] for s in board] == [*(["1"] * 13), "14", "14", "14", "14"]
     assert [s["name"] for s in board[13:]] == ["M14", "M15", "M16", "M17"]
-    assert answer.rstrip().endswith("and 2 more")  # m18 and m00 (a one-to-one each)
+    assert (
+        answer.split("\nConversion")[0].rstrip().endswith("and 2 more")
+    )  # m18 and m00 (a one-to-one each)
 
 
 async def test_an_empty_period_says_so(chat: Chat, clock: TickingClock) -> None:

@@ -52,7 +52,8 @@ _BALANCE = re.compile(
     r"^(?P<label>[^\n:]+): (?P<given>\d+) given / (?P<received>\d+) received \(net [+-]?\d+\)"
     r" · (?P<credited>.+?) closed business credited"
     r" · (?P<thanked>.+?) closed business (?:you|they) received"
-    r" · (?P<one_to_ones>\d+) one-to-ones? · (?P<visitors>\d+) visitors?$",
+    r" · (?P<one_to_ones>\d+) one-to-ones? · (?P<visitors>\d+) visitors?"
+    r" · (?P<ceus>\d+) CEUs?$",
     re.MULTILINE,
 )
 

@@ -38,7 +38,8 @@ pytestmark = pytest.mark.filterwarnings(
 )
 LISTS = ("groups", "members", "referrals", "thanks", "one_to_ones", "visitors")
 EXTRA_LISTS = ("meetings", "meeting_responses", "audit_log")
-ALL_LISTS = LISTS + EXTRA_LISTS
+OPTIONAL_LISTS = ("ceus",)  # documented; a document without it has none
+ALL_LISTS = LISTS + EXTRA_LISTS + OPTIONAL_LISTS
 DOCUMENTED = {
     "groups": {"id", "name", "platform", "chat_id", "workspace_id", "timezone", "currency"},
     "members": {"id", "group_id", "platform_user_id", "name", "business", "classification",
@@ -91,13 +92,16 @@ async def build_ledger(chat: Chat, clock: Clock) -> None:
         ("alice", "/visitor Jane Roe, Roe Catering"),
         ("bob", "/visitor Sam"),
         ("zoe", "/visitor Ana Lima, =cmd|' /C calc'!A0"),
+        ("alice", "/ceu Givers Gain, chapter 3"),
+        ("zoe", "/ceu =1+1 webinar"),
         ("alice", "/meeting set Tuesday 07:00 Cafe Central"),
         ("bob", "/meeting rsvp yes"),
         ("zoe", "/meeting rsvp substitute"),
     ]:  # fmt: skip
         await _say(chat, clock, who, command)
     for command in ["/undo referral 4 duplicate", "/undo thanks 3 entered twice",
-                    "/undo onetoone 3 wrong person", "/undo visitor 3 never came"]:  # fmt: skip
+                    "/undo onetoone 3 wrong person", "/undo visitor 3 never came",
+                    "/undo ceu 2 not a training"]:  # fmt: skip
         assert "Withdrawn" in await _say(chat, clock, "alice", command)
     clock.advance(days=7)  # the meeting has taken place
     await _say(chat, clock, "alice", "/meeting attendance @bob present")
@@ -196,7 +200,15 @@ async def test_json_has_the_documented_keys_and_types(db: Database, ledger: Chat
         ("1", "Jane Roe", "Roe Catering", False), ("2", "Sam", None, False),
         ("3", "Ana Lima", "=cmd|' /C calc'!A0", True), ("4", "Kim", None, False),
     ]  # fmt: skip
-    assert document["visitors"][3]["created_at"] == "2026-12-02T15:37:00.250000Z"
+    assert document["visitors"][3]["created_at"] == "2026-12-02T15:58:00.250000Z"
+    ceus = document["ceus"]
+    assert all(set(c) == {"id", "group_id", "member_id", "note", "created_at", "voided"}
+               for c in ceus)  # fmt: skip
+    assert [(c["id"], c["member_id"], c["note"], c["voided"]) for c in ceus] == [
+        ("1", "1", "Givers Gain, chapter 3", False),
+        ("2", "3", "=1+1 webinar", True),
+    ]
+    assert all(_is_time(c["created_at"]) for c in ceus)
     # Added lists: the meeting, its answers and attendance, and the audit trail.
     (meeting,) = document["meetings"]
     assert (meeting["group_id"], meeting["place"]) == ("1", "Cafe Central")
@@ -303,9 +315,9 @@ async def test_csv(db: Database, ledger: Chat) -> None:
     reader = csv.DictReader(io.StringIO(raw.removeprefix("\ufeff"), newline=""))
     rows = list(reader)
     assert reader.fieldnames == list(CSV_COLUMNS)
-    assert len(rows) == 5 + 5 + 3 + 4
+    assert len(rows) == 5 + 5 + 3 + 4 + 2
     assert [r["created_at"] for r in rows] == sorted(r["created_at"] for r in rows)
-    assert {r["kind"] for r in rows} == {"referral", "thanks", "one_to_one", "visitor"}
+    assert {r["kind"] for r in rows} == {"referral", "thanks", "one_to_one", "visitor", "ceu"}
     by = {(r["kind"], r["id"]): r for r in rows}
     fields = ("group", "from", "to", "amount", "currency", "status", "temperature", "detail",
               "voided")  # fmt: skip
@@ -330,6 +342,9 @@ async def test_csv(db: Database, ledger: Chat) -> None:
         ("visitor", "3"): ("chapter", ZOE, "", "", "", "", "",
                            "Ana Lima (=cmd|' /C calc'!A0)", "true"),
         ("visitor", "4"): ("second chapter", "Dave", "", "", "", "", "", "Kim", "false"),
+        ("ceu", "1"): ("chapter", "Alice", "", "", "", "", "", "Givers Gain, chapter 3",
+                       "false"),
+        ("ceu", "2"): ("chapter", ZOE, "", "", "", "", "", "'=1+1 webinar", "true"),
     }  # fmt: skip
     for key, values in expected.items():
         assert tuple(by[key][f] for f in fields) == values, key
@@ -374,19 +389,21 @@ async def test_export_reads_a_snapshot_without_blocking_writers(
 async def test_the_added_lists_are_optional_on_import(
     db: Database, ledger: Chat, empty: Database
 ) -> None:
+    OPTIONAL = EXTRA_LISTS + OPTIONAL_LISTS
+    # the added lists, and the documented ones a document may lack ("ceus")
     documented_only = {k: v for k, v in (await export_document(db)).items()
-                       if k not in EXTRA_LISTS}  # fmt: skip
+                       if k not in OPTIONAL}  # fmt: skip
     not_a_list = {**documented_only, "meetings": {"id": "1"}}
     with pytest.raises(ImportRefused, match='"meetings" is not a list'):
         await import_document(empty, not_a_list)
 
     counts = await import_document(empty, documented_only)
 
-    assert [counts[name] for name in EXTRA_LISTS] == [0, 0, 0]
+    assert [counts[name] for name in OPTIONAL] == [0, 0, 0, 0]
     again = await export_document(empty)
-    assert all(again[name] == [] for name in EXTRA_LISTS)
-    assert _without_time(again) | {n: [] for n in EXTRA_LISTS} == _without_time(
-        documented_only | {n: [] for n in EXTRA_LISTS}
+    assert all(again[name] == [] for name in OPTIONAL)
+    assert _without_time(again) | {n: [] for n in OPTIONAL} == _without_time(
+        documented_only | {n: [] for n in OPTIONAL}
     )
 
 
