@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.commands import MemberRef
-from bot.messages import Incoming
+from bot.messages import Incoming, Reply
 from storage import directory
 from storage.tables import AuditEntry, Member
 from storage.units import Unit
@@ -32,6 +33,14 @@ class Context:
     incoming: Incoming
     now: datetime
     joined: bool = False  # the sender became a member with this command
+    # Replies whose image is still to draw (`picture`): drawn after the unit, then queued.
+    pictures: list[tuple[Reply, Callable[[], bytes]]] = field(default_factory=list)
+
+    def picture(self, reply: Reply, draw: Callable[[], bytes]) -> None:
+        """Send `reply` (for the group or a member) with the PNG that `draw` makes. A unit of
+        work only talks to the database: the core calls `draw` off the event loop once the
+        unit is done, then queues the reply with its image in a short write of its own."""
+        self.pictures.append((reply, draw))
 
     @property
     def member(self) -> Member:

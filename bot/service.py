@@ -15,6 +15,7 @@ redelivery computes it again, so it needs no outbox.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time
@@ -59,6 +60,10 @@ class GroupDefaults:
 
     timezone: str = "UTC"
     currency: str = "USD"
+
+
+# A reply still to draw: the group it goes to, the reply, what draws its PNG, and when.
+_Picture = tuple[Group, Reply, Callable[[], bytes], datetime]
 
 
 class _Answer(Exception):
@@ -189,17 +194,42 @@ class Core:
         parsed = self._parse(incoming, self.defaults.currency)
         # where the answer goes to the outbox, even reading writes (the answer and its id)
         writes = not isinstance(parsed, actions.READ_ONLY) or not incoming.chat.private_in_place
+        pictures: list[_Picture] = []
         try:
-            return await self.db.run(lambda unit: self._work(unit, incoming, parsed), write=writes)
+            done = await self.db.run(
+                lambda unit: self._work(unit, incoming, parsed, pictures), write=writes
+            )
         except DBAPIError as error:  # a command that only reads found something to write
             if writes or not is_read_only(error):
                 raise
-        return await self.db.run(lambda unit: self._work(unit, incoming, parsed))
+            pictures.clear()
+            done = await self.db.run(lambda unit: self._work(unit, incoming, parsed, pictures))
+        if pictures:
+            await self._send_pictures(pictures)
+        return done
+
+    async def _send_pictures(self, pictures: list[_Picture]) -> None:
+        """Draw each picture off the event loop, then queue its reply with the PNG in one
+        short write (never inside the command's unit: drawing is not database work)."""
+        drawn = [(group, replace(reply, image=await asyncio.to_thread(draw)), now)
+                 for group, reply, draw, now in pictures]  # fmt: skip
+
+        async def queue(unit: Unit) -> None:
+            for group, reply, now in drawn:
+                message = outbox.Message(reply.to_json(), reply.recipient_user_id, reply.image)
+                await outbox.enqueue(unit, group, [message], now)
+
+        await self.db.run(queue)
 
     async def _work(
-        self, unit: Unit, incoming: Incoming, parsed: Command | grammar.Malformed
+        self,
+        unit: Unit,
+        incoming: Incoming,
+        parsed: Command | grammar.Malformed,
+        pictures: list[_Picture],
     ) -> tuple[list[Reply], str]:
-        """Everything one message does, in its unit of work."""
+        """Everything one message does, in its unit of work; the pictures it asks for are
+        left in `pictures`, to draw and queue after it."""
         key = self._key(incoming)
         group, member, no_group = await self._find_group(unit, incoming)
         if group is not None and group.currency != self.defaults.currency:
@@ -246,6 +276,11 @@ class Core:
             direct = []
         messages = [outbox.Message(r.to_json(), r.recipient_user_id, r.image) for r in later]
         await outbox.enqueue(unit, group, messages, now)
+        if ctx.pictures:  # a copy of where they go: the row is not read again after the unit
+            where = Group(id=group.id, platform=group.platform, workspace_id=group.workspace_id,
+                          chat_id=group.chat_id, name=group.name, timezone=group.timezone,
+                          currency=group.currency, created_at=group.created_at)  # fmt: skip
+            pictures[:] = [(where, reply, draw, now) for reply, draw in ctx.pictures]
         # Recorded with the entry. A redelivery (or a concurrent duplicate) fails here on
         # the key and rolls back whole, then gets the stored answer (`handle`): a lookup
         # before the work would cost every command a statement for the rare redelivery.

@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from bot import commands as c
-from bot.actions import help, ledger, meetings, reports, roster, settings, undo
+from bot.actions import find, goals, help, ledger, meetings, partners, reports, roster, settings, undo
 from bot.context import Context
 from bot.messages import Reply
 
@@ -38,6 +38,11 @@ ACTIONS: dict[type, Action] = {
     c.RemoveMember: roster.remove_member,
     c.Undo: undo.undo,
     c.ShowHelp: help.show_help,
+    c.ShowPartners: partners.show_partners,
+    c.ShowGroupPartners: partners.show_group_partners,
+    c.SetGoal: goals.set_goal,
+    c.ShowGoals: goals.show_goals,
+    c.FindMembers: find.find_members,
 }
 
 # Needs no group at all.
@@ -45,7 +50,8 @@ RECORDS_NOTHING = (c.ShowHelp,)
 # Only reads the ledger: a redelivery simply reads it again, so no delivery id is kept.
 READ_ONLY = (
     c.ShowBalance, c.ShowLeaderboard, c.ListReferrals, c.ListMembers, c.ShowMeeting,
-    c.ShowSettings, c.ShowAttendance, c.ShowProfile,
+    c.ShowSettings, c.ShowAttendance, c.ShowProfile, c.ShowPartners, c.ShowGroupPartners,
+    c.ShowGoals, c.FindMembers,
 )  # fmt: skip
 # Make nobody a member (nor set a group up): reading, and leaving.
 JOINS_NOBODY = (*READ_ONLY, c.Leave)
@@ -54,5 +60,8 @@ BRINGS_BACK = (c.Join,)
 
 
 async def run(ctx: Context, command: c.Command) -> list[Reply]:
-    """Carry out one parsed command."""
-    return await ACTIONS[type(command)](ctx, command)
+    """Carry out one parsed command (and tell the group of a goal it reached)."""
+    replies = await ACTIONS[type(command)](ctx, command)
+    if ctx is not None and type(command) in goals.MOVES:
+        replies += await goals.recognise(ctx, command)
+    return replies
