@@ -28,12 +28,17 @@ def plain(text: str) -> str:
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
-def stem(word: str) -> str:
-    """A word without its ending: "roofer", "roofs", "roofing" -> "roof"."""
+def _strip(word: str) -> str:
     for suffix in SUFFIXES:
         if word.endswith(suffix) and len(word) - len(suffix) >= SHORTEST_STEM:
             return word[: -len(suffix)]
     return word
+
+
+def stem(word: str) -> str:
+    """A word without its endings (two at most): "roofer", "roofs", "roofing" -> "roof";
+    "bakery" and "baker" -> "bak"; "electrician" -> "electr"."""
+    return _strip(_strip(word))
 
 
 def stems(text: str | None) -> set[str]:

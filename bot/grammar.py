@@ -186,7 +186,7 @@ SPECS: tuple[Spec, ...] = (
             Form("/settings remove @member", "/settings remove @bob"),
             Form(
                 "/settings goal <referrals|business|visitors|onetoones|ceus>"
-                " <number> <week|month|quarter|year> | off",
+                " <number> <week|month|quarter|year> | <kind> off",
                 "/settings goal referrals 40 month",
             ),
         ),

@@ -3,6 +3,8 @@ hears once per period when one is reached."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from bot import commands as c
 from bot import goals
 from bot.context import Context, Refusal
@@ -42,8 +44,10 @@ async def set_goal(ctx: Context, cmd: c.SetGoal) -> list[Reply]:
 async def _progress(ctx: Context, goal: Goal) -> Progress:
     span, end = goals.period_bounds(goal.period, ctx.now, ctx.group.timezone)
     assert span.start is not None
+    # up to and with this instant: the entry this command just recorded counts
+    until = ctx.now + timedelta(microseconds=1)
     done = await counting.progress(
-        ctx.unit, ctx.group_id, goal.kind, span.start, ctx.now, ctx.group.currency
+        ctx.unit, ctx.group_id, goal.kind, span.start, until, ctx.group.currency
     )
     return Progress(goal, span.label, done, ctx.now - span.start, end - ctx.now)
 
