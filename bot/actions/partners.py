@@ -90,10 +90,10 @@ async def show_group_partners(ctx: Context, cmd: c.ShowGroupPartners) -> list[Re
     total = sum(p.count for p in pairs)
     ordered = sorted(pairs, key=lambda p: (-p.count, natural_key(names[p.giver_id]),
                                            natural_key(names[p.receiver_id])))  # fmt: skip
-    top = tuple(f"{names[p.giver_id]} -> {names[p.receiver_id]}: {p.count}"
+    top = tuple(f"{names[p.giver_id]} → {names[p.receiver_id]}: {p.count}"
                 for p in ordered[:TOP_PAIRS])  # fmt: skip
     summary = (f"{plural(total, 'referral')} between {plural(len(pairs), 'pair')} of members"
-               " (giver -> receiver).")  # fmt: skip
+               " (giver → receiver).")  # fmt: skip
     sections = [Section(_heading(span.label), (summary, *top))]
     if one_sided := _one_sided_pairs(pairs, names):
         sections.append(Section("One-sided (a one-to-one could help)", tuple(one_sided)))

@@ -57,7 +57,7 @@ async def test_a_chart_is_written_to_a_file_whose_path_is_printed(
     await chat.send("Alice", "/partners group")
     printed = out.getvalue()
     assert printed.startswith("Who referred whom in Chapter. The chart is on its way to you")
-    assert "  Alice -> Bob: 3\n" in printed
+    assert "  Alice → Bob: 3\n" in printed
     line = next(x for x in printed.splitlines() if "chart written to" in x)
     path = Path(line.split("chart written to ", 1)[1].rstrip(")"))
     assert path.parent == tmp_path and path.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")

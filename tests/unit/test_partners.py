@@ -120,8 +120,8 @@ async def test_the_group_table_goes_to_leaders_with_the_chart_privately(
     assert reply.text == "Who referred whom in chapter. The chart is on its way to you privately."
     table, one_sided = reply.sections
     assert list(table.lines) == [
-        "10 referrals between 4 pairs of members (giver -> receiver).",
-        "Alice -> Bob: 3", "Alice -> Carol: 3", "Dan -> Alice: 3", "Bob -> Alice: 1",
+        "10 referrals between 4 pairs of members (giver → receiver).",
+        "Alice → Bob: 3", "Alice → Carol: 3", "Dan → Alice: 3", "Bob → Alice: 1",
     ]  # fmt: skip
     assert list(one_sided.lines) == [
         "Alice gave Carol 3 referrals, none back yet",
