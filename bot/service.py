@@ -23,6 +23,7 @@ import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from typing import Any
 
 import orjson
 from sqlalchemy.exc import DBAPIError, IntegrityError
@@ -63,7 +64,9 @@ class GroupDefaults:
 
 
 # A reply still to draw: the group it goes to, the reply, what draws its PNG, and when.
-_Picture = tuple[Group, Reply, Callable[[], bytes], datetime]
+_Picture = tuple[dict[str, Any], Reply, Callable[[], bytes], datetime]
+_WHERE = ("id", "platform", "workspace_id", "chat_id", "name", "timezone", "currency",
+          "created_at")  # fmt: skip
 
 
 class _Answer(Exception):
@@ -211,8 +214,8 @@ class Core:
     async def _send_pictures(self, pictures: list[_Picture]) -> None:
         """Draw each picture off the event loop, then queue its reply with the PNG in one
         short write (never inside the command's unit: drawing is not database work)."""
-        drawn = [(group, replace(reply, image=await asyncio.to_thread(draw)), now)
-                 for group, reply, draw, now in pictures]  # fmt: skip
+        drawn = [(Group(**where), replace(reply, image=await asyncio.to_thread(draw)), now)
+                 for where, reply, draw, now in pictures]  # fmt: skip
 
         async def queue(unit: Unit) -> None:
             for group, reply, now in drawn:
@@ -276,10 +279,8 @@ class Core:
             direct = []
         messages = [outbox.Message(r.to_json(), r.recipient_user_id, r.image) for r in later]
         await outbox.enqueue(unit, group, messages, now)
-        if ctx.pictures:  # a copy of where they go: the row is not read again after the unit
-            where = Group(id=group.id, platform=group.platform, workspace_id=group.workspace_id,
-                          chat_id=group.chat_id, name=group.name, timezone=group.timezone,
-                          currency=group.currency, created_at=group.created_at)  # fmt: skip
+        if ctx.pictures:  # where they go, copied: the row is not read again after the unit
+            where = {name: getattr(group, name) for name in _WHERE}
             pictures[:] = [(where, reply, draw, now) for reply, draw in ctx.pictures]
         # Recorded with the entry. A redelivery (or a concurrent duplicate) fails here on
         # the key and rolls back whole, then gets the stored answer (`handle`): a lookup

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from functools import cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Numeric, bindparam, false, func, literal, null, select, type_coerce, union_all
 from sqlmodel import col
@@ -95,9 +95,8 @@ async def member_exchanges(
     return list(found.values())
 
 
-@dataclass(frozen=True)
-class Pair:
-    """Referrals one member gave another over a window."""
+class Pair(NamedTuple):
+    """Referrals one member gave another over a window (a tuple: a group has hundreds)."""
 
     giver_id: int
     receiver_id: int
@@ -126,6 +125,6 @@ async def group_pairs(
     """The group's who-referred-whom in the window (one row per giver and receiver), and the
     names of every member the group ever had (those who left too: their entries count)."""
     params = {"group_id": group_id, "start": start or EPOCH, "end": end}
-    pairs = [Pair(g, r, int(n)) for g, r, n in await unit.rows(_pairs(), params)]
+    pairs = [Pair(g, r, n) for g, r, n in await unit.rows(_pairs(), params)]
     names = {m: name for m, name in await unit.rows(_names(), {"group_id": group_id})}
     return pairs, names

@@ -65,16 +65,15 @@ async def show_partners(ctx: Context, cmd: c.ShowPartners) -> list[Reply]:
     return [to_sender(title, *sections)]
 
 
-def _one_sided_pairs(pairs: list[Pair], names: dict[int, str]) -> list[str]:
-    counts = {(p.giver_id, p.receiver_id): p.count for p in pairs}
-    lines = [
-        (p.count, names[p.giver_id], names[p.receiver_id])
-        for p in pairs
-        if p.count >= ONE_SIDED and (p.receiver_id, p.giver_id) not in counts
+def _one_sided_pairs(ordered: list[Pair], names: dict[int, str]) -> list[str]:
+    """The pairs (in the order given) with at least `ONE_SIDED` one way and none back."""
+    back = {(p.giver_id, p.receiver_id) for p in ordered}
+    return [
+        f"{names[p.giver_id]} gave {names[p.receiver_id]} {plural(p.count, 'referral')},"
+        " none back yet"
+        for p in ordered
+        if p.count >= ONE_SIDED and (p.receiver_id, p.giver_id) not in back
     ]
-    lines.sort(key=lambda t: (-t[0], natural_key(t[1]), natural_key(t[2])))
-    return [f"{giver} gave {receiver} {plural(n, 'referral')}, none back yet" for n, giver,
-            receiver in lines]  # fmt: skip
 
 
 async def show_group_partners(ctx: Context, cmd: c.ShowGroupPartners) -> list[Reply]:
@@ -88,14 +87,14 @@ async def show_group_partners(ctx: Context, cmd: c.ShowGroupPartners) -> list[Re
     if not pairs:
         return [to_sender(title, Section(_heading(span.label), ("No referrals yet.",)))]
     total = sum(p.count for p in pairs)
-    ordered = sorted(pairs, key=lambda p: (-p.count, natural_key(names[p.giver_id]),
-                                           natural_key(names[p.receiver_id])))  # fmt: skip
+    keys = {m: natural_key(name) for m, name in names.items()}  # once per member, not per pair
+    ordered = sorted(pairs, key=lambda p: (-p.count, keys[p.giver_id], keys[p.receiver_id]))
     top = tuple(f"{names[p.giver_id]} → {names[p.receiver_id]}: {p.count}"
                 for p in ordered[:TOP_PAIRS])  # fmt: skip
     summary = (f"{plural(total, 'referral')} between {plural(len(pairs), 'pair')} of members"
                " (giver → receiver).")  # fmt: skip
     sections = [Section(_heading(span.label), (summary, *top))]
-    if one_sided := _one_sided_pairs(pairs, names):
+    if one_sided := _one_sided_pairs(ordered, names):
         sections.append(Section("One-sided (a one-to-one could help)", tuple(one_sided)))
     cells = [(names[p.giver_id], names[p.receiver_id], p.count) for p in pairs]
     grid = heatmap.grid(f"{title}, {span.label}", cells)
