@@ -83,7 +83,9 @@ class TextOnlyCore(Core):
 
 
 def _in(entry: Any, start: datetime | None, end: datetime) -> bool:
-    return not entry.voided and (start is None or entry.created_at >= start) and entry.created_at < end
+    return (
+        not entry.voided and (start is None or entry.created_at >= start) and entry.created_at < end
+    )
 
 
 # --- the naive baselines and the storage calls they are compared with ---------------------
@@ -130,7 +132,7 @@ async def storage_group(db: Database, chapter: Chapter, person: Person) -> Any:
     found, _ = await db.run(
         lambda unit: partners.group_pairs(unit, chapter.id, None, datetime.now(UTC)), write=False
     )
-    return sorted((p.giver_id, p.receiver_id, p.count) for p in found)
+    return sorted((p.giver_id, p.receiver_id, p.referrals) for p in found)
 
 
 async def naive_goals(db: Database, chapter: Chapter, person: Person) -> Any:
@@ -188,6 +190,7 @@ async def measure(
 ) -> dict[str, Any]:  # fmt: skip
     """As bench_core.measure_read: the core `calls` times, the baseline on a spread of the
     same picks right after the core's call."""
+
     def who(chapter: Chapter, person: Person) -> Person:
         return chapter.members[0] if read.leader else person  # the seed's leader comes first
 

@@ -15,10 +15,9 @@ from collections.abc import Iterable
 SUFFIXES = ("ations", "ation", "ments", "ment", "ings", "ists", "ians", "ers", "ing", "ist",
             "ian", "ies", "es", "er", "ed", "ic", "s", "y")  # fmt: skip
 SHORTEST_STEM = 3
-STOP_WORDS = frozenset(
-    "a an and any for i in is it me my need of on or our someone somebody the to who with"
-    " looking find".split()
-)
+STOP_WORDS = frozenset({"a", "an", "and", "any", "for", "i", "in", "is", "it", "me", "my",
+                        "need", "of", "on", "or", "our", "someone", "somebody", "the", "to",
+                        "who", "with", "looking", "find"})  # fmt: skip
 WEIGHTS = {"classification": 3, "business": 2, "name": 1}
 
 

@@ -65,7 +65,7 @@ def figure(kind: str, value: Decimal, currency: str) -> str:
 
 
 def describe(goal: Goal, currency: str) -> str:
-    """"40 referrals given a month", "$250,000.00 of closed business a year"."""
+    """ "40 referrals given a month", "$250,000.00 of closed business a year"."""
     what = WORDS[goal.kind]
     target = figure(goal.kind, goal.target, currency)
     return f"{target} {'of ' + what if goal.kind == 'business' else what} a {goal.period.value}"
@@ -110,8 +110,10 @@ class Progress:
         total = self.elapsed + self.left
         if self.elapsed <= timedelta(0):
             return self.done
-        return self.done * Decimal(total / timedelta(seconds=1)) / Decimal(
-            self.elapsed / timedelta(seconds=1)
+        return (
+            self.done
+            * Decimal(total / timedelta(seconds=1))
+            / Decimal(self.elapsed / timedelta(seconds=1))
         )
 
     @property
@@ -144,8 +146,10 @@ def progress_line(p: Progress, currency: str) -> str:
     shown_pace = format_money(pace, currency) if kind == "business" else f"{pace}"
     to_go = figure(kind, target - p.done, currency)
     projected = p.projected
-    on_pace = (format_money(projected.quantize(Decimal("0.01"), ROUND_DOWN), currency)
-               if kind == "business" else f"{int(projected.to_integral_value(ROUND_DOWN)):,}")  # fmt: skip
+    if kind == "business":
+        on_pace = format_money(projected.quantize(Decimal("0.01"), ROUND_DOWN), currency)
+    else:
+        on_pace = f"{int(projected.to_integral_value(ROUND_DOWN)):,}"
     state = "on track" if p.on_track else "behind"
     return (f"{head}. {to_go} to go: {shown_pace} a week over the {weeks} weeks left. "
             f"{state.capitalize()} (the pace so far comes to {on_pace}).")  # fmt: skip

@@ -13,7 +13,17 @@ from decimal import Decimal
 from functools import cache
 from typing import Any, NamedTuple
 
-from sqlalchemy import Numeric, bindparam, false, func, literal, null, select, type_coerce, union_all
+from sqlalchemy import (
+    Numeric,
+    bindparam,
+    false,
+    func,
+    literal,
+    null,
+    select,
+    type_coerce,
+    union_all,
+)
 from sqlmodel import col
 
 from storage.money_type import from_stored
@@ -21,7 +31,6 @@ from storage.reports import EPOCH
 from storage.statements import Prepared
 from storage.tables import Member, Referral, Thanks
 from storage.units import Unit
-
 
 
 @dataclass
@@ -54,7 +63,7 @@ def _window(model: Any) -> list[Any]:
 def _exchanges() -> Prepared:
     """One statement: (other member, kind, currency, value) for the member's referrals and
     thanks either way; the names joined once per other member."""
-    me = bindparam("member_id")
+    me: Any = bindparam("member_id")
     plain = type_coerce(col(Thanks.amount), Numeric())  # converted with `from_stored`
     one = literal(1)
     facts = union_all(
@@ -74,8 +83,9 @@ def _exchanges() -> Prepared:
         .subquery("summed")
     )
     return Prepared(
-        select(summed.c.other, col(Member.name), summed.c.kind, summed.c.currency, summed.c.v)
-        .join(Member, col(Member.id) == summed.c.other)
+        select(summed.c.other, col(Member.name), summed.c.kind, summed.c.currency, summed.c.v).join(
+            Member, col(Member.id) == summed.c.other
+        )
     )
 
 
@@ -100,7 +110,7 @@ class Pair(NamedTuple):
 
     giver_id: int
     receiver_id: int
-    count: int
+    referrals: int
 
 
 @cache
@@ -115,7 +125,9 @@ def _pairs() -> Prepared:
 @cache
 def _names() -> Prepared:
     return Prepared(
-        select(col(Member.id), col(Member.name)).where(col(Member.group_id) == bindparam("group_id"))
+        select(col(Member.id), col(Member.name)).where(
+            col(Member.group_id) == bindparam("group_id")
+        )
     )
 
 

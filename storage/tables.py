@@ -83,8 +83,9 @@ class Referral(SQLModel, table=True):
         Index("ix_referrals_group_time", "group_id", "voided", "created_at", "giver_id"),
         Index("ix_referrals_giver", "giver_id", "voided", "created_at"),
         Index("ix_referrals_receiver", "receiver_id", "voided", "created_at"),
-        Index("ix_referrals_group_pair", "group_id", "voided", "giver_id", "receiver_id",
-              "created_at"),  # fmt: skip
+        Index(
+            "ix_referrals_group_pair", "group_id", "voided", "giver_id", "receiver_id", "created_at"
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -6,7 +6,18 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from bot import commands as c
-from bot.actions import find, goals, help, ledger, meetings, partners, reports, roster, settings, undo
+from bot.actions import (
+    find,
+    goals,
+    help,
+    ledger,
+    meetings,
+    partners,
+    reports,
+    roster,
+    settings,
+    undo,
+)
 from bot.context import Context
 from bot.messages import Reply
 

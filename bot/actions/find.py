@@ -35,6 +35,8 @@ async def find_members(ctx: Context, cmd: c.FindMembers) -> list[Reply]:
         )
         sections.append(Section("Can serve it", lines))
     if looking:
-        lines = tuple(f"{m.name}, looking for: {shorten(m.ask or '', 120)}" for m in looking[:SHOWN])
+        lines = tuple(
+            f"{m.name}, looking for: {shorten(m.ask or '', 120)}" for m in looking[:SHOWN]
+        )
         sections.append(Section("Looking for it", lines))
     return [to_sender(f"Found in {ctx.group.name} for '{shown}':", *sections)]

@@ -69,10 +69,10 @@ def _one_sided_pairs(ordered: list[Pair], names: dict[int, str]) -> list[str]:
     """The pairs (in the order given) with at least `ONE_SIDED` one way and none back."""
     back = {(p.giver_id, p.receiver_id) for p in ordered}
     return [
-        f"{names[p.giver_id]} gave {names[p.receiver_id]} {plural(p.count, 'referral')},"
+        f"{names[p.giver_id]} gave {names[p.receiver_id]} {plural(p.referrals, 'referral')},"
         " none back yet"
         for p in ordered
-        if p.count >= ONE_SIDED and (p.receiver_id, p.giver_id) not in back
+        if p.referrals >= ONE_SIDED and (p.receiver_id, p.giver_id) not in back
     ]
 
 
@@ -86,17 +86,17 @@ async def show_group_partners(ctx: Context, cmd: c.ShowGroupPartners) -> list[Re
     title = f"Who referred whom in {ctx.group.name}"
     if not pairs:
         return [to_sender(title, Section(_heading(span.label), ("No referrals yet.",)))]
-    total = sum(p.count for p in pairs)
+    total = sum(p.referrals for p in pairs)
     keys = {m: natural_key(name) for m, name in names.items()}  # once per member, not per pair
-    ordered = sorted(pairs, key=lambda p: (-p.count, keys[p.giver_id], keys[p.receiver_id]))
-    top = tuple(f"{names[p.giver_id]} → {names[p.receiver_id]}: {p.count}"
+    ordered = sorted(pairs, key=lambda p: (-p.referrals, keys[p.giver_id], keys[p.receiver_id]))
+    top = tuple(f"{names[p.giver_id]} → {names[p.receiver_id]}: {p.referrals}"
                 for p in ordered[:TOP_PAIRS])  # fmt: skip
     summary = (f"{plural(total, 'referral')} between {plural(len(pairs), 'pair')} of members"
                " (giver → receiver).")  # fmt: skip
     sections = [Section(_heading(span.label), (summary, *top))]
     if one_sided := _one_sided_pairs(ordered, names):
         sections.append(Section("One-sided (a one-to-one could help)", tuple(one_sided)))
-    cells = [(names[p.giver_id], names[p.receiver_id], p.count) for p in pairs]
+    cells = [(names[p.giver_id], names[p.receiver_id], p.referrals) for p in pairs]
     grid = heatmap.grid(f"{title}, {span.label}", cells)
     chart = to_member(leader, f"{title}, {span.label}: givers by receivers.")
     ctx.picture(chart, partial(heatmap.draw, grid))

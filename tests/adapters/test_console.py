@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 from pathlib import Path
 from typing import TextIO
@@ -60,7 +61,8 @@ async def test_a_chart_is_written_to_a_file_whose_path_is_printed(
     assert "  Alice → Bob: 3\n" in printed
     line = next(x for x in printed.splitlines() if "chart written to" in x)
     path = Path(line.split("chart written to ", 1)[1].rstrip(")"))
-    assert path.parent == tmp_path and path.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+    assert path.parent == tmp_path
+    assert (await asyncio.to_thread(path.read_bytes)).startswith(b"\x89PNG\r\n\x1a\n")
     assert "[to alice privately] Who referred whom in Chapter, all time: givers by receivers." in (
         printed
     )

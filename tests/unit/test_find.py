@@ -28,7 +28,8 @@ async def test_a_stem_finds_the_roofer_best_first_then_who_is_looking(chat: Chat
         "Pat: Plumber, Leak Busters",  # business only
     ]
     assert (looking.title, list(looking.lines)) == (
-        "Looking for it", ["Eli, looking for: landlords with old roofs"]
+        "Looking for it",
+        ["Eli, looking for: landlords with old roofs"],
     )
 
 
