@@ -132,7 +132,7 @@ async def storage_group(db: Database, chapter: Chapter, person: Person) -> Any:
     found, _ = await db.run(
         lambda unit: partners.group_pairs(unit, chapter.id, None, datetime.now(UTC)), write=False
     )
-    return sorted((p.giver_id, p.receiver_id, p.referrals) for p in found)
+    return sorted(tuple(p) for p in found)
 
 
 async def naive_goals(db: Database, chapter: Chapter, person: Person) -> Any:

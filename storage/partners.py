@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from functools import cache
-from typing import Any, NamedTuple
+from typing import Any
 
 from sqlalchemy import (
     Numeric,
@@ -105,12 +105,9 @@ async def member_exchanges(
     return list(found.values())
 
 
-class Pair(NamedTuple):
-    """Referrals one member gave another over a window (a tuple: a group has hundreds)."""
-
-    giver_id: int
-    receiver_id: int
-    referrals: int
+# (giver id, receiver id, referrals): the referrals one member gave another over a window.
+# A plain tuple, as the driver returns it: a group has hundreds of pairs.
+Pair = tuple[int, int, int]
 
 
 @cache
@@ -137,6 +134,6 @@ async def group_pairs(
     """The group's who-referred-whom in the window (one row per giver and receiver), and the
     names of every member the group ever had (those who left too: their entries count)."""
     params = {"group_id": group_id, "start": start or EPOCH, "end": end}
-    pairs = [Pair(g, r, n) for g, r, n in await unit.rows(_pairs(), params)]
+    pairs: list[Pair] = await unit.rows(_pairs(), params)
     names = {m: name for m, name in await unit.rows(_names(), {"group_id": group_id})}
     return pairs, names

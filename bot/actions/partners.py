@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import heapq
 from functools import partial
+from typing import Any
 
 from bot import commands as c
 from bot import heatmap
@@ -65,15 +67,29 @@ async def show_partners(ctx: Context, cmd: c.ShowPartners) -> list[Reply]:
     return [to_sender(title, *sections)]
 
 
-def _one_sided_pairs(ordered: list[Pair], names: dict[int, str]) -> list[str]:
-    """The pairs (in the order given) with at least `ONE_SIDED` one way and none back."""
-    back = {(p.giver_id, p.receiver_id) for p in ordered}
-    return [
-        f"{names[p.giver_id]} gave {names[p.receiver_id]} {plural(p.referrals, 'referral')},"
-        " none back yet"
-        for p in ordered
-        if p.referrals >= ONE_SIDED and (p.receiver_id, p.giver_id) not in back
-    ]
+def _one_sided_pairs(pairs: list[Pair], names: dict[int, str], keys: dict[int, Any]) -> list[str]:
+    """The pairs with at least `ONE_SIDED` one way and none back, the most first."""
+    back = {(giver, receiver) for giver, receiver, _ in pairs}
+    found = [(n, g, r) for g, r, n in pairs if n >= ONE_SIDED and (r, g) not in back]
+    found.sort(key=lambda t: (-t[0], keys[t[1]], keys[t[2]]))
+    return [f"{names[g]} gave {names[r]} {plural(n, 'referral')}, none back yet"
+            for n, g, r in found]  # fmt: skip
+
+
+def _top(pairs: list[Pair], keys: dict[int, Any]) -> list[Pair]:
+    """The `TOP_PAIRS` pairs with the most referrals (ties by the names, in natural order):
+    only the pairs from the cut's count up are sorted, not the hundreds of a group."""
+    counts = heapq.nlargest(TOP_PAIRS, (n for _, _, n in pairs))
+    cut = counts[-1] if counts else 0
+    best = [p for p in pairs if p[2] >= cut]
+    best.sort(key=lambda p: (-p[2], keys[p[0]], keys[p[1]]))
+    return best[:TOP_PAIRS]
+
+
+def _draw(title: str, pairs: list[Pair], names: dict[int, str]) -> bytes:
+    """The heatmap of `pairs` (in the worker thread that draws it: the grid too)."""
+    cells = [(names[g], names[r], n) for g, r, n in pairs]
+    return heatmap.draw(heatmap.grid(title, cells))
 
 
 async def show_group_partners(ctx: Context, cmd: c.ShowGroupPartners) -> list[Reply]:
@@ -86,19 +102,15 @@ async def show_group_partners(ctx: Context, cmd: c.ShowGroupPartners) -> list[Re
     title = f"Who referred whom in {ctx.group.name}"
     if not pairs:
         return [to_sender(title, Section(_heading(span.label), ("No referrals yet.",)))]
-    total = sum(p.referrals for p in pairs)
+    total = sum(n for _, _, n in pairs)
     keys = {m: natural_key(name) for m, name in names.items()}  # once per member, not per pair
-    ordered = sorted(pairs, key=lambda p: (-p.referrals, keys[p.giver_id], keys[p.receiver_id]))
-    top = tuple(f"{names[p.giver_id]} → {names[p.receiver_id]}: {p.referrals}"
-                for p in ordered[:TOP_PAIRS])  # fmt: skip
+    top = tuple(f"{names[g]} → {names[r]}: {n}" for g, r, n in _top(pairs, keys))
     summary = (f"{plural(total, 'referral')} between {plural(len(pairs), 'pair')} of members"
                " (giver → receiver).")  # fmt: skip
     sections = [Section(_heading(span.label), (summary, *top))]
-    if one_sided := _one_sided_pairs(ordered, names):
+    if one_sided := _one_sided_pairs(pairs, names, keys):
         sections.append(Section("One-sided (a one-to-one could help)", tuple(one_sided)))
-    cells = [(names[p.giver_id], names[p.receiver_id], p.referrals) for p in pairs]
-    grid = heatmap.grid(f"{title}, {span.label}", cells)
     chart = to_member(leader, f"{title}, {span.label}: givers by receivers.")
-    ctx.picture(chart, partial(heatmap.draw, grid))
+    ctx.picture(chart, partial(_draw, f"{title}, {span.label}", pairs, names))
     answer = to_sender(f"{title}. The chart is on its way to you privately.", *sections)
     return [answer]
