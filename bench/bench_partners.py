@@ -154,16 +154,12 @@ async def naive_goals(db: Database, chapter: Chapter, person: Person) -> Any:
 
 async def storage_goals(db: Database, chapter: Chapter, person: Person) -> Any:
     now = datetime.now(UTC)
-
-    async def read(unit: Any) -> list[Decimal]:
-        out = []
-        for goal in goal_rules.parse_goals(GOALS):
-            span, _ = goal_rules.period_bounds(goal.period, now, chapter.timezone)
-            out.append(await counting.progress(unit, chapter.id, goal.kind, span.start, now,
-                                               chapter.currency))  # fmt: skip
-        return out
-
-    return await db.run(read, write=False)
+    asked = [(goal.kind, goal_rules.period_bounds(goal.period, now, chapter.timezone)[0].start)
+             for goal in goal_rules.parse_goals(GOALS)]  # fmt: skip
+    return await db.run(
+        lambda unit: counting.progress(unit, chapter.id, asked, now, chapter.currency),
+        write=False,
+    )
 
 
 @dataclass(frozen=True)

@@ -1,18 +1,20 @@
-"""A group goal's progress: how far the group got over a window, one statement per kind.
+"""Group goals' progress: how far the group got over each goal's window, in one statement.
 
-`progress` is the one place that counts per kind (one branch each): referrals given,
-closed business credited in the group's currency, visitors brought, one-to-ones logged.
-CEUs are counted once their table exists (`/ceu`): that kind has no branch yet.
+`_figure` is the one place that counts per kind (one branch each): referrals given, closed
+business credited in the group's currency, visitors brought, one-to-ones logged. CEUs are
+counted once their table exists (`/ceu`): that kind has no branch yet. `progress` runs the
+figures of all the goals asked for as one statement (one round trip).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Numeric, bindparam, false, func, select, type_coerce
+from sqlalchemy import Numeric, bindparam, false, func, literal, select, type_coerce, union_all
 from sqlmodel import col
 
 from storage.money_type import from_stored
@@ -26,45 +28,63 @@ class NotCounted(LookupError):
     """A kind of goal whose entries this version does not keep yet (CEUs)."""
 
 
-def _where(model: Any) -> list[Any]:
+def _where(model: Any, index: int) -> list[Any]:
     return [
         col(model.group_id) == bindparam("group_id"),
         col(model.voided) == false(),
-        col(model.created_at) >= bindparam("start"),
+        col(model.created_at) >= bindparam(f"start{index}"),
         col(model.created_at) < bindparam("end"),
     ]
 
 
-@cache
-def _statement(kind: str) -> Prepared:
+def _figure(kind: str, index: int) -> Any:
+    """The select of one goal's figure (the goal's index, then the figure)."""
+    which = literal(index).label("goal")
     if kind == "referrals":
-        return Prepared(select(func.count()).where(*_where(Referral)))
+        return select(which, func.count().label("figure")).where(*_where(Referral, index))
     if kind == "business":
         plain = type_coerce(col(Thanks.amount), Numeric())  # converted with `from_stored`
-        return Prepared(
-            select(func.sum(plain)).where(
-                *_where(Thanks),
-                col(Thanks.amount).is_not(None),
-                col(Thanks.currency) == bindparam("currency"),
-            )
+        return select(which, func.sum(plain)).where(
+            *_where(Thanks, index),
+            col(Thanks.amount).is_not(None),
+            col(Thanks.currency) == bindparam("currency"),
         )
     if kind == "visitors":
-        return Prepared(select(func.count()).where(*_where(Visitor)))
+        return select(which, func.count()).where(*_where(Visitor, index))
     if kind == "onetoones":
-        return Prepared(select(func.count()).where(*_where(OneToOne)))
+        return select(which, func.count()).where(*_where(OneToOne, index))
     # "ceus": the ceus table comes with /ceu; its branch goes here
     raise NotCounted(kind)
 
 
+@cache
+def _statement(kinds: tuple[str, ...]) -> Prepared:
+    parts = [_figure(kind, index) for index, kind in enumerate(kinds)]
+    return Prepared(parts[0] if len(parts) == 1 else union_all(*parts))
+
+
 async def progress(
-    unit: Unit, group_id: int, kind: str, start: datetime | None, end: datetime, currency: str
-) -> Decimal:
-    """The group's figure for a goal of `kind` from `start` (None: the beginning) to `end`:
-    a count, or for `business` the closed business credited in `currency`."""
-    params = {"group_id": group_id, "start": start or EPOCH, "end": end, "currency": currency}
-    if kind != "business":
-        params.pop("currency")
-    value = await unit.value(_statement(kind), params)
-    if value is None:
-        return Decimal(0)
-    return from_stored(value, unit.dialect_name) if kind == "business" else Decimal(int(value))
+    unit: Unit,
+    group_id: int,
+    goals: Sequence[tuple[str, datetime | None]],
+    end: datetime,
+    currency: str,
+) -> list[Decimal]:
+    """The group's figure for each goal (its kind, and the start of its window; None: the
+    beginning) up to `end`: a count, or for `business` the closed business credited in
+    `currency`."""
+    if not goals:
+        return []
+    kinds = tuple(kind for kind, _ in goals)
+    params: dict[str, Any] = {"group_id": group_id, "end": end}
+    params.update({f"start{i}": start or EPOCH for i, (_, start) in enumerate(goals)})
+    if "business" in kinds:
+        params["currency"] = currency
+    figures = [Decimal(0)] * len(goals)
+    for index, value in await unit.rows(_statement(kinds), params):
+        if value is not None:
+            business = kinds[index] == "business"
+            figures[index] = (
+                from_stored(value, unit.dialect_name) if business else Decimal(int(value))
+            )
+    return figures

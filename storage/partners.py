@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import (
     Numeric,
+    String,
     bindparam,
     false,
     func,
@@ -111,21 +112,19 @@ Pair = tuple[int, int, int]
 
 
 @cache
-def _pairs() -> Prepared:
-    return Prepared(
-        select(col(Referral.giver_id), col(Referral.receiver_id), func.count())
+def _pairs_and_names() -> Prepared:
+    """One statement, one grouped pass: a row per (giver, receiver) with its count, then a
+    row per member of the group with their name (receiver and count NULL)."""
+    pairs = (
+        select(col(Referral.giver_id), col(Referral.receiver_id), func.count().label("n"),
+               type_coerce(null(), String).label("name"))
         .where(col(Referral.group_id) == bindparam("group_id"), *_window(Referral))
         .group_by(col(Referral.giver_id), col(Referral.receiver_id))
+    )  # fmt: skip
+    names = select(col(Member.id), null(), null(), col(Member.name)).where(
+        col(Member.group_id) == bindparam("group_id")
     )
-
-
-@cache
-def _names() -> Prepared:
-    return Prepared(
-        select(col(Member.id), col(Member.name)).where(
-            col(Member.group_id) == bindparam("group_id")
-        )
-    )
+    return Prepared(union_all(pairs, names))
 
 
 async def group_pairs(
@@ -134,6 +133,11 @@ async def group_pairs(
     """The group's who-referred-whom in the window (one row per giver and receiver), and the
     names of every member the group ever had (those who left too: their entries count)."""
     params = {"group_id": group_id, "start": start or EPOCH, "end": end}
-    pairs: list[Pair] = await unit.rows(_pairs(), params)
-    names = {m: name for m, name in await unit.rows(_names(), {"group_id": group_id})}
+    pairs: list[Pair] = []
+    names: dict[int, str] = {}
+    for giver, receiver, count, name in await unit.rows(_pairs_and_names(), params):
+        if receiver is None:
+            names[giver] = name
+        else:
+            pairs.append((giver, receiver, count))
     return pairs, names

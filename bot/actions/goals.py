@@ -41,15 +41,18 @@ async def set_goal(ctx: Context, cmd: c.SetGoal) -> list[Reply]:
     return [to_sender(text)]
 
 
-async def _progress(ctx: Context, goal: Goal) -> Progress:
-    span, end = goals.period_bounds(goal.period, ctx.now, ctx.group.timezone)
-    assert span.start is not None
+async def _progress(ctx: Context, found: list[Goal]) -> list[Progress]:
+    """Each goal's standing now, over its current period (one statement for them all)."""
+    spans = [goals.period_bounds(goal.period, ctx.now, ctx.group.timezone) for goal in found]
     # up to and with this instant: the entry this command just recorded counts
     until = ctx.now + timedelta(microseconds=1)
-    done = await counting.progress(
-        ctx.unit, ctx.group_id, goal.kind, span.start, until, ctx.group.currency
-    )
-    return Progress(goal, span.label, done, ctx.now - span.start, end - ctx.now)
+    asked = [(goal.kind, span.start) for goal, (span, _) in zip(found, spans, strict=True)]
+    figures = await counting.progress(ctx.unit, ctx.group_id, asked, until, ctx.group.currency)
+    out = []
+    for goal, (span, end), done in zip(found, spans, figures, strict=True):
+        assert span.start is not None
+        out.append(Progress(goal, span.label, done, ctx.now - span.start, end - ctx.now))
+    return out
 
 
 async def show_goals(ctx: Context, cmd: c.ShowGoals) -> list[Reply]:
@@ -60,7 +63,7 @@ async def show_goals(ctx: Context, cmd: c.ShowGoals) -> list[Reply]:
     if not found:
         return [to_sender(f"{title}: none set yet. Leaders set one, e.g."
                           " /settings goal referrals 40 month.")]  # fmt: skip
-    lines = [goals.progress_line(await _progress(ctx, g), ctx.group.currency) for g in found]
+    lines = [goals.progress_line(p, ctx.group.currency) for p in await _progress(ctx, found)]
     return [to_sender(title, Section("This period", tuple(lines)))]
 
 
@@ -73,7 +76,7 @@ async def recognise(ctx: Context, command: c.Command) -> list[Reply]:
     goal = next((g for g in goals.parse_goals(ctx.group.goals) if g.kind == kind), None)
     if goal is None:
         return []
-    progress = await _progress(ctx, goal)
+    (progress,) = await _progress(ctx, [goal])
     if not progress.reached:
         return []
     start = ctx.now - progress.elapsed
