@@ -12,8 +12,10 @@ import asyncio
 import contextlib
 import signal
 import sys
+import tempfile
 import uuid
 from collections.abc import AsyncIterator, Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import TextIO
 
@@ -37,13 +39,20 @@ def render(reply: Reply) -> str:
     return "\n".join(lines)
 
 
+def charts_folder() -> Path:
+    """Where the console writes the images it is sent (a chart): the system's temp folder."""
+    return Path(tempfile.gettempdir()) / "referral-bot"
+
+
 class ConsoleTransport:
-    """Delivers the outbox by printing: `[group CHAT] ...` or `[to USER privately] ...`."""
+    """Delivers the outbox by printing: `[group CHAT] ...` or `[to USER privately] ...`; an
+    image (a chart) is written to a file in `folder`, and its path printed."""
 
     platform = "console"
 
-    def __init__(self, stream: TextIO) -> None:
+    def __init__(self, stream: TextIO, folder: Path | None = None) -> None:
         self.stream = stream
+        self.folder = folder or charts_folder()
 
     def min_interval(self, chat: ChatKey) -> float:
         return 0.0
@@ -53,7 +62,13 @@ class ConsoleTransport:
             head = f"[group {message.chat_id}]"
         else:
             head = f"[to {message.recipient_user_id} privately]"
-        print(f"{head} {render(message.reply)}", file=self.stream, flush=True)
+        text = render(replace(message.reply, image=None))
+        if message.image is not None:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            path = self.folder / f"{message.id}-{message.image_name or 'chart.png'}"
+            path.write_bytes(message.image)
+            text += f"\n  (chart written to {path})"
+        print(f"{head} {text}", file=self.stream, flush=True)
         return Sent.ok()
 
 

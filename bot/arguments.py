@@ -11,8 +11,11 @@ from decimal import Decimal
 
 from bot import commands as c
 from bot import parsing as p
+from bot.goals import KINDS as GOAL_KINDS
+from bot.goals import PERIODS as GOAL_PERIODS
 from bot.money import AmountError, amount_length, is_currency_code, parse_amount
 from bot.parsing import Args, ParseError
+from bot.periods import Period
 
 TEMPERATURES = ("hot", "warm", "cold")
 STATUSES = ("contacted", "won", "lost")
@@ -273,6 +276,8 @@ def parse_settings(args: Args, currency: str) -> c.Command:
         if len(words) != 1:
             raise ParseError("Say on or off.")
         return c.ChangeSetting(name, p.switch(words[0]))
+    if name == "goal":
+        return _goal(words, currency)
     if name == "milestones":
         if [w.lower() for w in words] == ["off"]:
             return c.ChangeSetting("milestones", ())
@@ -280,6 +285,60 @@ def parse_settings(args: Args, currency: str) -> c.Command:
             raise ParseError("Give one to ten amounts, or off.")
         return c.ChangeSetting("milestones", tuple(sorted({_amount(w, currency) for w in words})))
     raise ParseError(f"There is no setting '{name[:30]}'.")
+
+
+def _goal(words: list[str], currency: str) -> c.Command:
+    """`goal <kind> <number> <period>` or `goal <kind> off`."""
+    kind = words[0].lower() if words else ""
+    if kind not in GOAL_KINDS:
+        shown = f"'{words[0][:20]}' is not a kind of goal" if words else "Name the kind of goal"
+        raise ParseError(f"{shown}: use {', '.join(GOAL_KINDS)}.")
+    rest = words[1:]
+    if [w.lower() for w in rest] == ["off"]:
+        return c.SetGoal(kind)
+    if len(rest) < 2:
+        raise ParseError("Give the goal's number and its period (week, month, quarter or year).")
+    period = p.period(rest[-1])
+    if period not in GOAL_PERIODS:
+        raise ParseError(f"'{rest[-1][:20]}' is not a goal's period: use week, month, quarter or"
+                         " year.")  # fmt: skip
+    number = " ".join(rest[:-1])
+    if kind == "business":
+        target = _amount(number, currency)
+    else:
+        digits = number.replace(",", "")
+        if not (digits.isascii() and digits.isdigit()) or int(digits) == 0 or len(digits) > 9:
+            raise ParseError(f"'{number[:20]}' is not a number of {kind}: give a whole number"
+                             " above 0, e.g. 40.")  # fmt: skip
+        target = Decimal(int(digits))
+    return c.SetGoal(kind, target, period)
+
+
+def parse_partners(args: Args, currency: str) -> c.Command:
+    if (args.peek() or "").lower() == "group":
+        args.word()
+        return c.ShowGroupPartners(_period_only(args))
+    member = args.member() if args.next_is_member() else None
+    return c.ShowPartners(member, _period_only(args))
+
+
+def _period_only(args: Args) -> Period:
+    word = args.word()
+    if word is None:
+        return Period.ALL
+    period = p.period(word)
+    if period is None:
+        raise ParseError(f"'{word[:20]}' is not a period: use week, month, quarter, year or all.")
+    if not args.empty():
+        raise ParseError("Give at most one member and one period.")
+    return period
+
+
+def parse_find(args: Args, currency: str) -> c.Command:
+    words = args.rest("words", limit=200)
+    if not words:
+        raise ParseError("Say what you are looking for, e.g. /find roof leak.")
+    return c.FindMembers(words)
 
 
 def parse_undo(args: Args, currency: str) -> c.Command:

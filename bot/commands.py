@@ -168,6 +168,34 @@ class RemoveMember:
 
 
 @dataclass(frozen=True, slots=True)
+class ShowPartners:
+    member: MemberRef | None = None  # None: the sender's own
+    period: Period = Period.ALL
+
+
+@dataclass(frozen=True, slots=True)
+class ShowGroupPartners:
+    period: Period = Period.ALL
+
+
+@dataclass(frozen=True, slots=True)
+class SetGoal:
+    kind: str
+    target: Decimal | None = None  # None: remove the goal
+    period: Period | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ShowGoals:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class FindMembers:
+    words: str
+
+
+@dataclass(frozen=True, slots=True)
 class Undo:
     kind: str | None = None
     entry_id: int | None = None
@@ -235,4 +263,9 @@ Command = (
     | StartSteps
     | AnswerStep
     | PickGroup
+    | ShowPartners
+    | ShowGroupPartners
+    | SetGoal
+    | ShowGoals
+    | FindMembers
 )

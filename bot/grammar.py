@@ -204,7 +204,36 @@ SPECS: tuple[Spec, ...] = (
             Form("/settings leader @member", "/settings leader @bob"),
             Form("/settings member @member", "/settings member @bob"),
             Form("/settings remove @member", "/settings remove @bob"),
+            Form(
+                "/settings goal <referrals|business|visitors|onetoones|ceus>"
+                " <number> <week|month|quarter|year> | <kind> off",
+                "/settings goal referrals 40 month",
+            ),
         ),
+    ),
+    Spec(
+        "partners",
+        "/partners [@member] [week|month|quarter|year|all]",
+        "Reciprocity: for each member you exchanged referrals with, how many you gave and"
+        " received, and the closed business each way (default: yours, all time).",
+        ("/partners", "/partners @bob year"),
+        a.parse_partners,
+        more=("/partners group [week|month|quarter|year|all]  (leaders: who referred whom)",),
+    ),
+    Spec(
+        "goals",
+        "/goals",
+        "The group's goals for this period: progress, the pace needed, on track or behind.",
+        ("/goals",),
+        a.no_arguments(c.ShowGoals()),
+    ),
+    Spec(
+        "find",
+        "/find <words>",
+        "Who in the group can serve a need: matching classification, business or profile,"
+        " best first; then who is looking for it.",
+        ("/find roof leak",),
+        a.parse_find,
     ),
     Spec(
         "undo",

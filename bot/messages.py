@@ -169,10 +169,14 @@ class Recipient(Protocol):
 
 
 def to_member(
-    member: Recipient, text: str, *sections: Section, buttons: tuple[Button, ...] = ()
+    member: Recipient,
+    text: str,
+    *sections: Section,
+    buttons: tuple[Button, ...] = (),
+    image: bytes | None = None,
 ) -> Reply:
-    """A private message to one member."""
+    """A private message to one member (with a PNG when `image`)."""
     return Reply(
         Audience.MEMBER, text, tuple(sections), buttons,
-        member_id=member.id, recipient_user_id=member.platform_user_id,
+        member_id=member.id, recipient_user_id=member.platform_user_id, image=image,
     )  # fmt: skip

@@ -238,8 +238,12 @@ class Core:
         try:
             return await self._in_unit(incoming, parsed, writes, press)
         except _NeedsOutside as asked:  # read; then the outside work, with no unit open
-            made = await asked.needs.run()
+            made = await self._outside(asked.needs)
         return await self._in_unit(incoming, parsed, writes, press, (made,))
+
+    async def _outside(self, needs: Needs[Any]) -> object:
+        """An action's outside work, run between its two units with none open."""
+        return await needs.run()
 
     async def _in_unit(
         self,

@@ -65,6 +65,13 @@ SETTINGS: dict[str, tuple[type, ...]] = {
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
+def goals_list(stored: str) -> list[dict[str, str]]:
+    """A group's goals as the export writes them: each `kind`, `target` (a decimal string)
+    and `period`, from the group row's "kind:target:period,..." (`bot.goals`)."""
+    keys = ("kind", "target", "period")
+    return [dict(zip(keys, part.split(":"), strict=True)) for part in stored.split(",") if part]
+
+
 def table(name: str) -> Table:
     """The table behind a list of the document (the names are the same)."""
     return SQLModel.metadata.tables[name]
@@ -83,7 +90,8 @@ _EXPORT: dict[str, Callable[[Any], dict[str, Any]]] = {
     "groups": lambda r: {
         "id": str(r.id), "name": r.name, "platform": r.platform, "chat_id": r.chat_id,
         "workspace_id": r.workspace_id or None, "timezone": r.timezone, "currency": r.currency,
-        "created_at": iso(r.created_at), "settings": {k: getattr(r, k) for k in SETTINGS},
+        "created_at": iso(r.created_at),
+        "settings": {**{k: getattr(r, k) for k in SETTINGS}, "goals": goals_list(r.goals)},
     },
     "members": lambda r: {
         "id": str(r.id), "group_id": str(r.group_id), "platform_user_id": r.platform_user_id,

@@ -97,7 +97,21 @@ def _group(x: dict[str, Any]) -> dict[str, Any]:
         "created_at": _time(x.get("created_at") or iso(utcnow())),
         **{key: _check(settings[key], *kinds) if key in settings
            else Group.model_fields[key].get_default() for key, kinds in SETTINGS.items()},
+        "goals": _goals(_check(settings.get("goals") or [], list)),
     }  # fmt: skip
+
+
+def _goals(goals: list[Any]) -> str:
+    """The export's goals (`storage.export.goals_list`) as the group row keeps them."""
+    parts = []
+    for goal in goals:
+        goal = _check(goal, dict)
+        kind, period = _str(goal["kind"]), _str(goal["period"])
+        target = _money(goal["target"])
+        if not kind.isalpha() or not period.isalpha() or target is None or target <= 0:
+            raise ValueError(f"the goal {goal!r} is not a kind, a target above 0 and a period")
+        parts.append(f"{kind}:{target}:{period}")
+    return ",".join(parts)
 
 
 def _member(x: dict[str, Any]) -> dict[str, Any]:

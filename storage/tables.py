@@ -45,6 +45,8 @@ class Group(SQLModel, table=True):
     recognition: bool = True
     nudges: bool = True
     milestones: str = Field(default="1000,5000,10000,50000,100000", max_length=400)
+    # "kind:target:period,..." (`bot.goals`): one goal per kind, e.g. "referrals:40:month"
+    goals: str = Field(default="", max_length=400)
 
 
 class Member(SQLModel, table=True):
@@ -81,6 +83,9 @@ class Referral(SQLModel, table=True):
         Index("ix_referrals_group_time", "group_id", "voided", "created_at", "giver_id"),
         Index("ix_referrals_giver", "giver_id", "voided", "created_at"),
         Index("ix_referrals_receiver", "receiver_id", "voided", "created_at"),
+        Index(
+            "ix_referrals_group_pair", "group_id", "voided", "giver_id", "receiver_id", "created_at"
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -6,7 +6,20 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from bot import commands as c
-from bot.actions import help, ledger, meetings, reports, roster, scorecard, settings, steps, undo
+from bot.actions import (
+    find,
+    goals,
+    help,
+    ledger,
+    meetings,
+    partners,
+    reports,
+    roster,
+    scorecard,
+    settings,
+    steps,
+    undo,
+)
 from bot.context import Context
 from bot.messages import Reply
 from bot.outside import Needs
@@ -46,6 +59,11 @@ ACTIONS: dict[type, Action] = {
     c.StartSteps: steps.start_steps,
     c.AnswerStep: steps.answer_step,
     c.PickGroup: steps.pick_group,
+    c.ShowPartners: partners.show_partners,
+    c.ShowGroupPartners: partners.show_group_partners,
+    c.SetGoal: goals.set_goal,
+    c.ShowGoals: goals.show_goals,
+    c.FindMembers: find.find_members,
 }
 
 # Needs no group at all.
@@ -53,8 +71,8 @@ RECORDS_NOTHING = (c.ShowHelp,)
 # Only reads the ledger: a redelivery simply reads it again, so no delivery id is kept.
 READ_ONLY = (
     c.ShowBalance, c.ShowLeaderboard, c.ListReferrals, c.ListMembers, c.ShowMeeting,
-    c.ShowSettings, c.ShowAttendance, c.ShowProfile,
-    c.ShowScorecard,
+    c.ShowSettings, c.ShowAttendance, c.ShowProfile, c.ShowScorecard, c.ShowPartners,
+    c.ShowGroupPartners, c.ShowGoals, c.FindMembers,
 )  # fmt: skip
 # Make nobody a member (nor set a group up): reading, and leaving.
 JOINS_NOBODY = (*READ_ONLY, c.Leave)
@@ -65,5 +83,9 @@ BRINGS_BACK = (c.Join,)
 async def run(
     ctx: Context, command: c.Command, table: dict[type, Action] | None = None
 ) -> list[Reply] | Needs[Any]:
-    """Carry out one parsed command (by `table`'s action for it: `ACTIONS` unless given)."""
-    return await (table or ACTIONS)[type(command)](ctx, command)
+    """Carry out one parsed command (by `table`'s action for it: `ACTIONS` unless given),
+    and tell the group of a goal it reached."""
+    result = await (table or ACTIONS)[type(command)](ctx, command)
+    if isinstance(result, Needs) or ctx is None or type(command) not in goals.MOVES:
+        return result
+    return result + await goals.recognise(ctx, command)

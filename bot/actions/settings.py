@@ -7,6 +7,7 @@ from decimal import Decimal
 from bot import commands as c
 from bot.actions.meetings import timezone_changed
 from bot.context import LEADER, MEMBER, Context, Refusal
+from bot.goals import describe, parse_goals
 from bot.messages import Reply, Section, to_group, to_sender
 from bot.money import format_money
 from bot.parsing import format_lead, weekday_name
@@ -57,6 +58,8 @@ def _settings_lines(ctx: Context) -> tuple[str, ...]:
         f"Recognition: {'on' if g.recognition else 'off'}",
         f"Nudges: {'on' if g.nudges else 'off'}",
         f"Milestones: {marks}",
+        "Goals: "
+        + ("; ".join(describe(goal, g.currency) for goal in parse_goals(g.goals)) or "none"),
     )
 
 

@@ -151,3 +151,21 @@ async def test_restart_between_commit_and_delivery_loses_nothing_and_sends_once(
     assert sorted(call.args["channel"] for call in posts) == ["C1", "DU2"]
     private = next(call for call in posts if call.args["channel"] == "DU2")
     assert "Jane Roe, 555-0100, roof" in blocks_text(private.args["blocks"])
+
+
+async def test_the_partners_chart_is_uploaded_into_the_leaders_dm(bot: Harness) -> None:
+    await bot.command("/joingroup", "Plumber")  # Alice (U1) sets the group up: a leader
+    for _ in range(3):
+        await bot.command("/refer", "<@U2> Jane Roe, 555-0100, roof")
+    answer = await bot.answer("/partners", "group")
+    assert "The chart is on its way to you privately." in answer
+    assert "Alice → Bob Baker: 3" in answer
+
+    await bot.deliver()
+
+    (png,) = [data for data in bot.slack.uploads.values() if data.startswith(b"\x89PNG")]
+    assert len(png) > 5_000
+    (complete,) = bot.slack.calls_to("files.completeUploadExternal")
+    assert complete.args["channel_id"] == "DU1"  # Alice's DM, never the channel
+    assert "givers by receivers" in complete.args["initial_comment"]
+    assert "555-0100" not in complete.args["initial_comment"]

@@ -276,3 +276,21 @@ async def test_the_command_menus_are_set_at_start(tg: Harness) -> None:
         assert {"refer", "thanks", "balance", "leaderboard", "help"} <= set(names)
     assert tg.telegram.webhook["url"] == "https://bot.example/telegram/webhook"
     assert tg.telegram.webhook["secret_token"] == "s3cret-Token_1"
+
+
+async def test_the_partners_chart_goes_to_the_leaders_private_chat_as_a_photo(
+    tg: Harness,
+) -> None:
+    await join(tg, (ALICE, "Plumber"), (BOB, "Electrician"))
+    for _ in range(3):
+        await tg.send(command(ALICE, "/refer @bobby_b Jane Roe, 555-0100, new roof"))
+    await tg.deliver()
+    await tg.send(command(ALICE, "/partners group"))
+    await tg.deliver()
+
+    (photo,) = tg.telegram.calls_to("sendPhoto")
+    assert int(photo.args["chat_id"]) == ALICE.id  # privately, never the group
+    assert "givers by receivers" in str(photo.args.get("caption"))
+    assert "The chart is on its way to you privately." in "\n".join(tg.texts_to(ALICE.id))
+    assert not [m for m in tg.telegram.sent_to(GROUP_ID) if "photo" in m or "Who referred" in
+                str(m.get("text"))]  # fmt: skip

@@ -312,6 +312,23 @@ MALFORMED: list[tuple[str, str | None, str]] = [
     ("/refer\x00 @bob x", None, "don't know the command"),
     ("/😀", None, "don't know the command"),
     ("/" + LONG, None, "don't know the command"),
+    # /partners, /goals, /find, /settings goal
+    ("/partners fortnight", "partners", "not a period"),
+    ("/partners @bob month @carol", "partners", "at most one member"),
+    ("/partners group month year", "partners", "at most one member"),
+    ("/goals referrals", "goals", "takes no arguments"),
+    ("/find", "find", "what you are looking for"),
+    ("/find    ", "find", "what you are looking for"),
+    ("/settings goal referrals -3 month", "settings", "not a number of referrals"),
+    ("/settings goal referrals 0 month", "settings", "not a number of referrals"),
+    ("/settings goal referrals 2.5 month", "settings", "not a number of referrals"),
+    ("/settings goal wibble 3 month", "settings", "not a kind of goal"),
+    ("/settings goal", "settings", "kind of goal"),
+    ("/settings goal referrals 40", "settings", "number and its period"),
+    ("/settings goal referrals 40 all", "settings", "not a goal's period"),
+    ("/settings goal referrals 40 fortnight", "settings", "not a goal's period"),
+    ("/settings goal business $abc year", "settings", "amount"),
+    ("/settings goal business -5 year", "settings", "more than zero"),
 ]
 
 
@@ -468,6 +485,19 @@ GOOD: list[tuple[str, str, c.Command]] = [
     ("/undo thanks #4 wrong amount", "USD", c.Undo("thanks", 4, "wrong amount")),
     ("/help", "USD", c.ShowHelp()),
     ("/help /thanks", "USD", c.ShowHelp("thanks")),
+    ("/partners", "USD", c.ShowPartners()),
+    ("/partners @bob year", "USD", c.ShowPartners(bob, Period.YEAR)),
+    ("/partners month", "USD", c.ShowPartners(None, Period.MONTH)),
+    ("/partners group", "USD", c.ShowGroupPartners()),
+    ("/partners GROUP quarter", "USD", c.ShowGroupPartners(Period.QUARTER)),
+    ("/goals", "USD", c.ShowGoals()),
+    ("/find roof leak", "USD", c.FindMembers("roof leak")),
+    ("/settings goal referrals 40 month", "USD", c.SetGoal("referrals", D(40), Period.MONTH)),
+    ("/settings goal Visitors 1,000 WEEK", "USD", c.SetGoal("visitors", D(1000), Period.WEEK)),
+    ("/settings goal business 250,000 year", "USD",
+     c.SetGoal("business", D("250000.00"), Period.YEAR)),
+    ("/settings goal ceus 20 quarter", "USD", c.SetGoal("ceus", D(20), Period.QUARTER)),
+    ("/settings goal onetoones off", "USD", c.SetGoal("onetoones")),
 ]  # fmt: skip
 
 
@@ -528,6 +558,7 @@ SETTINGS_MISTAKES = {
     "leader": "/settings leader bob",
     "member": "/settings member",
     "remove": "/settings remove bob",
+    "goal": "/settings goal wibble 3 month",
 }
 
 
@@ -539,7 +570,9 @@ def test_every_settings_form_has_a_mistake_in_the_table_and_a_working_example() 
         assert form.usage.startswith(f"/settings {form.word}")
         assert form.example.startswith(f"/settings {form.word} ")
         command = grammar.parse(form.example, "USD")  # the example is a good command
-        assert isinstance(command, c.ChangeSetting | c.SetRole | c.RemoveMember), form.example
+        assert isinstance(command, c.ChangeSetting | c.SetRole | c.RemoveMember | c.SetGoal), (
+            form.example
+        )
 
 
 @pytest.mark.parametrize(("word", "text"), SETTINGS_MISTAKES.items())

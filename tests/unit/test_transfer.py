@@ -111,6 +111,8 @@ async def build_ledger(chat: Chat, clock: Clock) -> None:
                          ("erin", "/thanks @dave 40"), ("dave", "/visitor Kim")]:  # fmt: skip
         clock.advance(minutes=7)
         await second.say(who, command)
+    for goal in ("referrals 40 month", "business 250,000.50 year"):  # settings, no entries
+        assert "Goal set" in await _say(chat, clock, "alice", f"/settings goal {goal}")
 
 
 @pytest.fixture
@@ -248,6 +250,10 @@ async def test_round_trip_and_the_core_goes_on(db: Database, ledger: Chat, empty
     assert counts == {name: len(first[name]) for name in ALL_LISTS}
     again = await export_document(empty)
     assert _without_time(again) == _without_time(first)
+    assert first["groups"][0]["settings"]["goals"] == [
+        {"kind": "referrals", "target": "40", "period": "month"},
+        {"kind": "business", "target": "250000.50", "period": "year"},
+    ]
 
     clock = Clock(datetime(2027, 1, 5, 9, 0, tzinfo=UTC))
     chat = Chat(Core(empty, GroupDefaults(), clock=clock))

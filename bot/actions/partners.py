@@ -1,0 +1,119 @@
+"""/partners: reciprocity, a member's exchanges one by one, and the group's who-referred-whom."""
+
+from __future__ import annotations
+
+import heapq
+from typing import Any
+
+from bot import commands as c
+from bot import heatmap
+from bot.actions.reports import _heading
+from bot.context import Context
+from bot.messages import Reply, Section, to_member, to_sender
+from bot.outside import Needs, in_thread
+from bot.periods import window
+from bot.texts import amounts, natural_key, plural
+from storage import partners
+from storage.partners import Exchange, Pair
+
+ONE_SIDED = 3  # referrals one way, none back: a partnership to talk about
+TOP_PAIRS = 10
+
+
+def _sorted(exchanges: list[Exchange]) -> list[Exchange]:
+    """By the whole exchange (referrals both ways), then by name."""
+    return sorted(exchanges, key=lambda x: (-x.total, natural_key(x.name), x.member_id))
+
+
+def _line(x: Exchange, currency: str, mine: bool, name: str) -> str:
+    you = "you" if mine else name
+    return (f"{x.name}: {x.given} given to them · {x.received} received from them"
+            f" · closed business {amounts(x.credited, currency)} credited to {you}"
+            f" · {amounts(x.thanked, currency)} credited to them")  # fmt: skip
+
+
+def _one_sided(x: Exchange, mine: bool, name: str) -> str | None:
+    """A kind word on a partnership that runs one way, with the step that helps."""
+    if x.given >= ONE_SIDED and x.received == 0:
+        who = "You have" if mine else f"{name} has"
+        return (f"{who} given {x.name} {plural(x.given, 'referral')} and none has come back"
+                f" yet: a one-to-one with {x.name} helps them learn who to send"
+                f" {'you' if mine else name}.")  # fmt: skip
+    if x.received >= ONE_SIDED and x.given == 0:
+        back = "you" if mine else name
+        return (f"{x.name} has given {back} {plural(x.received, 'referral')} and none has gone"
+                f" back yet: a one-to-one with {x.name} helps {back} learn who they are"
+                " looking for.")  # fmt: skip
+    return None
+
+
+async def show_partners(ctx: Context, cmd: c.ShowPartners) -> list[Reply]:
+    """For each member exchanged with: referrals each way and closed business each way,
+    sorted by the whole exchange; one-sided partnerships pointed out kindly."""
+    member = await ctx.resolve(cmd.member, reading=True) if cmd.member else ctx.member
+    assert member.id is not None
+    mine = member.id == ctx.sender_id
+    span = window(cmd.period, ctx.now, ctx.group.timezone)
+    found = _sorted(await partners.member_exchanges(ctx.unit, member.id, span.start, span.end))
+    title = f"Partners of {member.name}"
+    if not found:
+        return [to_sender(title, Section(_heading(span.label), ("No referrals exchanged yet.",)))]
+    currency = ctx.group.currency
+    sections = [Section(_heading(span.label),
+                        tuple(_line(x, currency, mine, member.name) for x in found))]  # fmt: skip
+    notes = tuple(n for x in found if (n := _one_sided(x, mine, member.name)))
+    if notes:
+        sections.append(Section("One-sided so far", notes))
+    return [to_sender(title, *sections)]
+
+
+def _one_sided_pairs(pairs: list[Pair], names: dict[int, str], keys: dict[int, Any]) -> list[str]:
+    """The pairs with at least `ONE_SIDED` one way and none back, the most first."""
+    back = {(giver, receiver) for giver, receiver, _ in pairs}
+    found = [(n, g, r) for g, r, n in pairs if n >= ONE_SIDED and (r, g) not in back]
+    found.sort(key=lambda t: (-t[0], keys[t[1]], keys[t[2]]))
+    return [f"{names[g]} gave {names[r]} {plural(n, 'referral')}, none back yet"
+            for n, g, r in found]  # fmt: skip
+
+
+def _top(pairs: list[Pair], keys: dict[int, Any]) -> list[Pair]:
+    """The `TOP_PAIRS` pairs with the most referrals (ties by the names, in natural order):
+    only the pairs from the cut's count up are sorted, not the hundreds of a group."""
+    counts = heapq.nlargest(TOP_PAIRS, (n for _, _, n in pairs))
+    cut = counts[-1] if counts else 0
+    best = [p for p in pairs if p[2] >= cut]
+    best.sort(key=lambda p: (-p[2], keys[p[0]], keys[p[1]]))
+    return best[:TOP_PAIRS]
+
+
+def _draw(title: str, pairs: list[Pair], names: dict[int, str]) -> bytes:
+    """The heatmap of `pairs` (in the worker thread that draws it: the grid too)."""
+    cells = [(names[g], names[r], n) for g, r, n in pairs]
+    return heatmap.draw(heatmap.grid(title, cells))
+
+
+async def show_group_partners(ctx: Context, cmd: c.ShowGroupPartners) -> list[Reply] | Needs[bytes]:
+    """Leaders: the group's who-referred-whom, the top pairs and the one-sided ones in text,
+    and the heatmap sent to the leader privately (drawn outside the unit of work, in a
+    worker thread: the first run reads and asks for it, the second answers with it)."""
+    ctx.require_leader("see the whole group's partners")
+    leader = ctx.member
+    span = window(cmd.period, ctx.now, ctx.group.timezone)
+    pairs, names = await partners.group_pairs(ctx.unit, ctx.group_id, span.start, span.end)
+    title = f"Who referred whom in {ctx.group.name}"
+    if not pairs:
+        return [to_sender(title, Section(_heading(span.label), ("No referrals yet.",)))]
+    total = sum(n for _, _, n in pairs)
+    keys = {m: natural_key(name) for m, name in names.items()}  # once per member, not per pair
+    top = tuple(f"{names[g]} → {names[r]}: {n}" for g, r, n in _top(pairs, keys))
+    summary = (f"{plural(total, 'referral')} between {plural(len(pairs), 'pair')} of members"
+               " (giver → receiver).")  # fmt: skip
+    sections = [Section(_heading(span.label), (summary, *top))]
+    if one_sided := _one_sided_pairs(pairs, names, keys):
+        sections.append(Section("One-sided (a one-to-one could help)", tuple(one_sided)))
+    png = ctx.made(bytes)
+    if png is None:
+        return in_thread("the partners heatmap", _draw, f"{title}, {span.label}", pairs, names)
+    chart = to_member(leader, f"{title}, {span.label}: givers by receivers.", image=png)
+    answer = to_sender(f"{title}. The chart is on its way to you privately.", *sections)
+    return [answer, chart]

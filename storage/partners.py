@@ -1,0 +1,143 @@
+"""Reciprocity: who referred whom, and the closed business each way, aggregated in SQL.
+
+`member_exchanges` is one member's side (a row per member they exchanged with);
+`group_pairs` is the whole group's who-referred-whom, one grouped pass over the
+referrals index by (group, giver, receiver) (`ix_referrals_group_pair`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from functools import cache
+from typing import Any
+
+from sqlalchemy import (
+    Numeric,
+    String,
+    bindparam,
+    false,
+    func,
+    literal,
+    null,
+    select,
+    type_coerce,
+    union_all,
+)
+from sqlmodel import col
+
+from storage.money_type import from_stored
+from storage.reports import EPOCH
+from storage.statements import Prepared
+from storage.tables import Member, Referral, Thanks
+from storage.units import Unit
+
+
+@dataclass
+class Exchange:
+    """What a member and one other member passed each other over a window."""
+
+    member_id: int
+    name: str
+    given: int = 0  # referrals the member gave them
+    received: int = 0  # referrals the member received from them
+    # closed business they thanked the member for (from the member's referrals), by currency
+    credited: dict[str, Decimal] = field(default_factory=dict)
+    # closed business the member thanked them for (from their referrals), by currency
+    thanked: dict[str, Decimal] = field(default_factory=dict)
+
+    @property
+    def total(self) -> int:
+        return self.given + self.received
+
+
+def _window(model: Any) -> list[Any]:
+    return [
+        col(model.voided) == false(),
+        col(model.created_at) >= bindparam("start"),
+        col(model.created_at) < bindparam("end"),
+    ]
+
+
+@cache
+def _exchanges() -> Prepared:
+    """One statement: (other member, kind, currency, value) for the member's referrals and
+    thanks either way; the names joined once per other member."""
+    me: Any = bindparam("member_id")
+    plain = type_coerce(col(Thanks.amount), Numeric())  # converted with `from_stored`
+    one = literal(1)
+    facts = union_all(
+        select(col(Referral.receiver_id).label("other"), literal("given").label("kind"),
+               null().label("currency"), one.label("value"))
+        .where(col(Referral.giver_id) == me, *_window(Referral)),
+        select(col(Referral.giver_id), literal("received"), null(), one)
+        .where(col(Referral.receiver_id) == me, *_window(Referral)),
+        select(col(Thanks.from_id), literal("credited"), col(Thanks.currency), plain)
+        .where(col(Thanks.to_id) == me, col(Thanks.amount).is_not(None), *_window(Thanks)),
+        select(col(Thanks.to_id), literal("thanked"), col(Thanks.currency), plain)
+        .where(col(Thanks.from_id) == me, col(Thanks.amount).is_not(None), *_window(Thanks)),
+    ).subquery("facts")  # fmt: skip
+    summed = (
+        select(facts.c.other, facts.c.kind, facts.c.currency, func.sum(facts.c.value).label("v"))
+        .group_by(facts.c.other, facts.c.kind, facts.c.currency)
+        .subquery("summed")
+    )
+    return Prepared(
+        select(summed.c.other, col(Member.name), summed.c.kind, summed.c.currency, summed.c.v).join(
+            Member, col(Member.id) == summed.c.other
+        )
+    )
+
+
+async def member_exchanges(
+    unit: Unit, member_id: int, start: datetime | None, end: datetime
+) -> list[Exchange]:
+    """Every member `member_id` exchanged referrals or closed business with in the window,
+    in no particular order (the core sorts)."""
+    params = {"member_id": member_id, "start": start or EPOCH, "end": end}
+    found: dict[int, Exchange] = {}
+    for other, name, kind, currency, value in await unit.rows(_exchanges(), params):
+        exchange = found.setdefault(other, Exchange(other, name))
+        if kind in ("given", "received"):
+            setattr(exchange, kind, int(value))
+        else:
+            getattr(exchange, kind)[currency] = from_stored(value, unit.dialect_name)
+    return list(found.values())
+
+
+# (giver id, receiver id, referrals): the referrals one member gave another over a window.
+# A plain tuple, as the driver returns it: a group has hundreds of pairs.
+Pair = tuple[int, int, int]
+
+
+@cache
+def _pairs_and_names() -> Prepared:
+    """One statement, one grouped pass: a row per (giver, receiver) with its count, then a
+    row per member of the group with their name (receiver and count NULL)."""
+    pairs = (
+        select(col(Referral.giver_id), col(Referral.receiver_id), func.count().label("n"),
+               type_coerce(null(), String).label("name"))
+        .where(col(Referral.group_id) == bindparam("group_id"), *_window(Referral))
+        .group_by(col(Referral.giver_id), col(Referral.receiver_id))
+    )  # fmt: skip
+    names = select(col(Member.id), null(), null(), col(Member.name)).where(
+        col(Member.group_id) == bindparam("group_id")
+    )
+    return Prepared(union_all(pairs, names))
+
+
+async def group_pairs(
+    unit: Unit, group_id: int, start: datetime | None, end: datetime
+) -> tuple[list[Pair], dict[int, str]]:
+    """The group's who-referred-whom in the window (one row per giver and receiver), and the
+    names of every member the group ever had (those who left too: their entries count)."""
+    params = {"group_id": group_id, "start": start or EPOCH, "end": end}
+    pairs: list[Pair] = []
+    names: dict[int, str] = {}
+    for giver, receiver, count, name in await unit.rows(_pairs_and_names(), params):
+        if receiver is None:
+            names[giver] = name
+        else:
+            pairs.append((giver, receiver, count))
+    return pairs, names

@@ -1,0 +1,218 @@
+"""/partners: reciprocity against a ledger built here, both ways and one-sided; the group's
+who-referred-whom with its chart sent privately; the partners table sums to the ledger."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import tempfile
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlmodel import select
+
+from bot import heatmap
+from bot.service import Core, GroupDefaults
+from storage import partners, reports
+from storage.database import Database
+from storage.tables import Group, Member, OutboxMessage
+from tests.conftest import Chat, Clock
+from tests.unit.test_grammar import template_file  # noqa: F401  (fixture)
+from tests.unit.test_ledger_properties import END_OF_TIME, NAMES, Ledger, actions, snapshot
+from tests.unit.test_rules import TickingClock, all_rows, ticking_clock  # noqa: F401
+
+PROSPECT = "Jane Roe, 555-0100, new roof"
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+def utc(*args: int) -> datetime:
+    return datetime(*args, tzinfo=UTC)  # type: ignore[misc]
+
+
+async def ledger(chat: Chat, clock: TickingClock) -> None:
+    """Alice and Bob both ways, Alice to Carol one way, Dan to Alice one way; one voided
+    referral; one referral in October (outside "month" on 25 November)."""
+    clock.now = utc(2026, 10, 20, 9)
+    for who, what in (("alice", "Plumber"), ("bob", "Roofer"), ("carol", "Electrician"),
+                      ("dan", "Accountant"), ("erin", "Baker")):  # fmt: skip
+        await chat.say(who, f"/join {what}")
+    await chat.say("alice", f"/refer @bob {PROSPECT}")  # October
+    clock.now = utc(2026, 11, 20, 9)
+    for _ in range(2):
+        await chat.say("alice", f"/refer @bob {PROSPECT} hot")
+    await chat.say("bob", f"/refer @alice {PROSPECT}")
+    for _ in range(3):
+        await chat.say("alice", f"/refer @carol {PROSPECT}")
+        await chat.say("dan", f"/refer @alice {PROSPECT} warm")
+    await chat.say("alice", f"/refer @erin {PROSPECT}")
+    assert "withdrawn" in (await chat.text("alice", "/undo")).lower()  # the one to Erin
+    await chat.say("bob", "/thanks @alice 2,500 the roof job")
+    await chat.say("alice", "/thanks @bob 400.50")
+    await chat.say("carol", "/thanks @alice great intro")  # recognition only: no amount
+    clock.now = utc(2026, 11, 25, 12)
+
+
+ALICE_ALL = [
+    "Bob: 3 given to them · 1 received from them · closed business $2,500.00 credited to you"
+    " · $400.50 credited to them",
+    "Carol: 3 given to them · 0 received from them · closed business $0.00 credited to you"
+    " · $0.00 credited to them",
+    "Dan: 0 given to them · 3 received from them · closed business $0.00 credited to you"
+    " · $0.00 credited to them",
+]
+
+
+async def test_partners_both_ways_sorted_by_the_whole_exchange(
+    chat: Chat, clock: TickingClock
+) -> None:
+    await ledger(chat, clock)
+    (reply,) = await chat.say("alice", "/partners")
+    assert reply.text == "Partners of Alice"
+    (table, one_sided) = reply.sections
+    assert (table.title, list(table.lines)) == ("All time", ALICE_ALL)
+    assert one_sided.title == "One-sided so far"
+    assert list(one_sided.lines) == [
+        "You have given Carol 3 referrals and none has come back yet: a one-to-one with Carol"
+        " helps them learn who to send you.",
+        "Dan has given you 3 referrals and none has gone back yet: a one-to-one with Dan"
+        " helps you learn who they are looking for.",
+    ]
+    # this month: October's referral to Bob is out
+    (month,) = await chat.say("alice", "/partners month")
+    assert month.sections[0].title == "November 2026"
+    assert month.sections[0].lines[0].startswith("Bob: 2 given to them · 1 received from them")
+
+
+async def test_someone_elses_partners_and_a_member_with_none(
+    chat: Chat, clock: TickingClock
+) -> None:
+    await ledger(chat, clock)
+    (bob,) = await chat.say("carol", "/partners @bob")
+    assert bob.text == "Partners of Bob"
+    assert list(bob.sections[0].lines) == [
+        "Alice: 1 given to them · 3 received from them · closed business $400.50 credited to"
+        " Bob · $2,500.00 credited to them"
+    ]
+    assert len(bob.sections) == 1  # 3 and 1: not one-sided
+    (carol,) = await chat.say("carol", "/partners")
+    assert "Carol has" not in carol.text
+    assert carol.sections[1].lines == (
+        "Alice has given you 3 referrals and none has gone back yet: a one-to-one with Alice"
+        " helps you learn who they are looking for.",
+    )
+    (erin,) = await chat.say("erin", "/partners week")
+    assert erin.sections[0].lines == ("No referrals exchanged yet.",)
+
+
+async def test_the_group_table_goes_to_leaders_with_the_chart_privately(
+    chat: Chat, clock: TickingClock
+) -> None:
+    await ledger(chat, clock)
+    before = len(await all_rows(chat.core.db, OutboxMessage))
+    refused = await chat.text("bob", "/partners group")
+    assert refused == "Only the group's leaders can see the whole group's partners."
+    assert len(await all_rows(chat.core.db, OutboxMessage)) == before
+
+    (reply,) = await chat.say("alice", "/partners group")
+    assert reply.text == "Who referred whom in chapter. The chart is on its way to you privately."
+    table, one_sided = reply.sections
+    assert list(table.lines) == [
+        "10 referrals between 4 pairs of members (giver → receiver).",
+        "Alice → Bob: 3", "Alice → Carol: 3", "Dan → Alice: 3", "Bob → Alice: 1",
+    ]  # fmt: skip
+    assert list(one_sided.lines) == [
+        "Alice gave Carol 3 referrals, none back yet",
+        "Dan gave Alice 3 referrals, none back yet",
+    ]
+    rows = await all_rows(chat.core.db, OutboxMessage)
+    (chart,) = [r for r in rows[before:] if r.image is not None]
+    assert chart.recipient_user_id == "alice"
+    assert chart.image is not None and chart.image.startswith(PNG_MAGIC)
+    assert len(rows) == before + 1  # the chart only: nothing in the group's chat
+    for who, text in (("alice", "/partners"), ("alice", "/partners group"), ("bob", "/partners")):
+        assert "555-0100" not in await chat.text(who, text)
+
+
+def test_the_heatmap_names_givers_and_receivers_and_is_a_png() -> None:
+    cells = [("Alice", "Bob", 3), ("Bob", "Alice", 1), ("Dan", "Alice", 3),
+             ("Élodie Martin-Smithson", "Bob", 2)]  # fmt: skip
+    grid = heatmap.grid("Who referred whom", cells)
+    assert grid.givers == ("Alice", "Dan", "Élodie Martin-Smithson", "Bob")
+    assert grid.receivers == ("Bob", "Alice")
+    assert grid.counts == ((3, 0), (0, 3), (2, 0), (0, 1))
+    figure = heatmap.figure(grid)
+    (axes, _colour_bar) = figure.axes
+    assert [t.get_text() for t in axes.get_yticklabels()] == [
+        "Alice", "Dan", "Élodie Martin…", "Bob"
+    ]  # fmt: skip
+    assert [t.get_text() for t in axes.get_xticklabels()] == ["Bob", "Alice"]
+    png = heatmap.draw(grid)
+    assert png.startswith(PNG_MAGIC) and len(png) > 5_000
+
+
+def test_a_big_group_keeps_the_busiest_members_on_the_chart() -> None:
+    cells = [(f"m{i}", f"m{(i + 1) % 40}", i + 1) for i in range(40)]
+    grid = heatmap.grid("t", cells)
+    assert len(grid.givers) == len(grid.receivers) == heatmap.MOST
+    assert grid.givers[0] == "m39"
+    assert heatmap.draw(grid).startswith(PNG_MAGIC)
+
+
+# --- the property: the partners tables sum to the ledger -------------------------------------
+
+
+async def check_partners_sum(db: Database) -> None:
+    async def read(unit: Any) -> None:
+        members = (await unit.session.exec(select(Member))).all()
+        (group,) = (await unit.session.exec(select(Group))).all()
+        pairs, _ = await partners.group_pairs(unit, group.id, None, END_OF_TIME)
+        for m in members:
+            totals = await reports.totals(unit, m.id, None, END_OF_TIME)
+            found = await partners.member_exchanges(unit, m.id, None, END_OF_TIME)
+            assert sum(x.given for x in found) == totals.given
+            assert sum(x.received for x in found) == totals.received
+            assert sum(n for g, _, n in pairs if g == m.id) == totals.given
+            assert sum(n for _, r, n in pairs if r == m.id) == totals.received
+            for code, amount in totals.credited.items():
+                assert sum(x.credited.get(code, 0) for x in found) == amount
+            for code, amount in totals.thanked.items():
+                assert sum(x.thanked.get(code, 0) for x in found) == amount
+
+    await db.run(read, write=False)
+
+
+async def play_partners(template: Path, count: int, steps: list[tuple[Any, ...]]) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        shutil.copyfile(template, Path(folder) / "p.db")
+        db = Database(f"sqlite:///{Path(folder) / 'p.db'}")
+        try:
+            clock = Clock(datetime(2026, 11, 25, 12, tzinfo=UTC))
+            chat = Chat(Core(db, GroupDefaults(), clock=clock))
+            book = Ledger(chat, clock, list(NAMES[:count]))
+            for name in book.names:
+                await chat.say(name, "/join")
+            async with db.transaction() as session:
+                book.ids = {m.platform_user_id: int(m.id or 0)
+                            for m in (await session.exec(select(Member))).all()}  # fmt: skip
+            member_ids = sorted(book.ids.values())
+            for step in steps:
+                if step[0] == "wait":
+                    clock.advance(hours=step[1])
+                    continue
+                who, text = await book.command(step, await snapshot(db, member_ids))
+                clock.advance(seconds=1)
+                await chat.say(who, text)
+            await check_partners_sum(db)
+        finally:
+            await db.dispose()
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(count=st.integers(3, 6), steps=st.lists(actions, min_size=1, max_size=16))
+def test_the_partners_tables_sum_to_the_referrals_given_and_received(
+    migrated_sqlite: Path, count: int, steps: list[tuple[Any, ...]]
+) -> None:
+    asyncio.run(play_partners(migrated_sqlite, count, steps))
