@@ -128,3 +128,32 @@ class Occasions:
             await outbox.enqueue(unit, group, messages, now)
         await post_schedule.set_due(unit.session, group_id, kind.name, kind.following(group, at))
         return "posted" if claimed else "claimed"
+
+
+async def build_schedule(db: Database, now: datetime) -> int:
+    """Derive every group's `post_schedule` rows from its settings (at start-up): a row
+    still in the past is a post missed while the bot was down, kept to be made (or skipped
+    when no longer useful); the others get the next occurrence; a group without one (new,
+    imported, or migrated) gets its next occurrence. How many rows changed."""
+
+    async def work(unit: Unit) -> int:
+        session = unit.session
+        stored = await post_schedule.all_due(session)
+        changed: list[dict[str, Any]] = []
+        gone: list[tuple[int, str]] = []
+        for group in await post_schedule.every_group(session):
+            for name, kind in KINDS.items():
+                key = (int(group.id or 0), name)
+                was = stored.get(key)
+                at = next_due(kind, group, now, catch_up=False)
+                if was is not None and at is not None and was <= now:
+                    continue  # missed while down: made (or skipped) by the next tick
+                if at is None:
+                    gone += [key] if was is not None else []
+                elif at != was:
+                    changed.append({"group_id": key[0], "kind": name, "due_at": at})
+        await post_schedule.set_many(session, changed)
+        await post_schedule.drop(session, gone)
+        return len(changed) + len(gone)
+
+    return await db.run(work)

@@ -17,7 +17,7 @@ from bot.actions.reports import ranked
 from bot.messages import Reply, Section, to_group
 from bot.periods import Period, window
 from bot.texts import amounts, plural
-from storage import reports, weekly
+from storage import directory, reports, weekly
 from storage.units import Unit
 
 TOP = 10
@@ -65,13 +65,14 @@ async def gather(unit: Unit, group: Any, at: datetime) -> WeeklyBoard:
     quarter = window(Period.QUARTER, at, group.timezone)
     assert quarter.start is not None
     standings = await reports.leaderboard(unit, group_id, at - WEEK, at)
-    names = {s.member_id: s.name for s in standings}
-    for s in await reports.leaderboard(unit, group_id, quarter.start, at):
-        names.setdefault(s.member_id, s.name)
+    names = {int(m.id or 0): m.name for m in await directory.active_members(unit.session, group_id)}
+    week = await _figures(unit, group_id, at - WEEK, at)
+    ranked_ids = {s.member_id for s in standings}
+    # members whose week was visitors only are on the board too, after the others
+    standings += [reports.Standing(m, names[m]) for m in week if m not in ranked_ids and m in names]
     return WeeklyBoard(
         group_name=group.name, currency=group.currency, timezone=group.timezone, at=at,
-        quarter_label=quarter.label, names=names,
-        week=await _figures(unit, group_id, at - WEEK, at),
+        quarter_label=quarter.label, names=names, week=week,
         quarter=await _figures(unit, group_id, quarter.start, at),
         week_before=await _figures(unit, group_id, at - 2 * WEEK, at - WEEK),
         ranking=[(rank, s.member_id) for rank, s in ranked(standings, group.currency)],
@@ -144,8 +145,9 @@ def compose_text(board: WeeklyBoard) -> tuple[str, tuple[Section, ...]]:
 def chart(board: WeeklyBoard) -> bytes:
     """The chart of referrals given per member, this week and this quarter (blocking)."""
     order = [m for _, m in board.ranking]
-    order += sorted((m for m in board.quarter if m not in set(order)),
-                    key=lambda m: -board.quarter[m].given)  # fmt: skip
+    ranked_ids = set(order)
+    order += sorted((m for m in board.quarter if m not in ranked_ids and m in board.names),
+                    key=lambda m: (-board.quarter[m].given, board.names[m]))  # fmt: skip
     week = [board.week.get(m, Figures()).given for m in order]
     quarter = [board.quarter.get(m, Figures()).given for m in order]
     title = f"{board.group_name}: referrals given"
@@ -155,6 +157,6 @@ def chart(board: WeeklyBoard) -> bytes:
 def compose(board: WeeklyBoard) -> list[Reply]:
     """The post for the group's chat, its chart attached (blocking: run it in a thread)."""
     title, sections = compose_text(board)
-    image = chart(board) if board.names else None
+    image = chart(board) if board.quarter else None
     reply = to_group(title, *sections, image=image)
     return [reply]
