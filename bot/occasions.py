@@ -54,16 +54,6 @@ POSTS: dict[str, Post] = {"leaderboard": Post(LEADERBOARD, weekly.gather, weekly
 assert set(POSTS) == set(KINDS), "every kind of post is made by a Post"
 
 
-async def reschedule(session: Any, group: Any, now: datetime) -> dict[str, datetime | None]:
-    """Store when each of the group's posts is next due, from its settings as they are now
-    (after a leader changed one, in the same transaction); kind -> due time."""
-    found = {}
-    for name, kind in KINDS.items():
-        found[name] = at = next_due(kind, group, now, catch_up=False)
-        await post_schedule.set_due(session, int(group.id), name, at)
-    return found
-
-
 class Occasions:
     """Runs due occasions; knows no platform and no scheduler."""
 

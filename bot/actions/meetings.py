@@ -9,8 +9,8 @@ from bot import commands as c
 from bot.arguments import ATTENDANCE
 from bot.context import Context, Refusal
 from bot.messages import Button, Reply, Section, to_group, to_sender
-from bot.occasions import reschedule
 from bot.parsing import weekday_name
+from bot.rescheduling import reschedule
 from bot.schedule import meeting_of_the_day, next_occurrence, on_day
 from storage import directory, meetings
 from storage.tables import Meeting, key

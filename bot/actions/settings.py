@@ -13,8 +13,8 @@ from bot.context import LEADER, MEMBER, Context, Refusal
 from bot.due import LEADERBOARD
 from bot.messages import Reply, Section, to_group, to_sender
 from bot.money import format_money
-from bot.occasions import reschedule
 from bot.parsing import format_lead, weekday_name
+from bot.rescheduling import reschedule
 from bot.schedule import leaderboard_slot
 from storage import directory
 
