@@ -142,7 +142,14 @@ def _chat(config: Settings, name: str, group: str, message: str | None) -> None:
         if message is not None:
             await console.send(name, message)
             return
-        scheduler = add_scheduler(runtime, lambda: asyncio.ensure_future(console.deliver()))
+        printing: set[asyncio.Task[None]] = set()
+
+        def print_posts() -> None:  # a scheduled post was enqueued: print it
+            task = asyncio.ensure_future(console.deliver())
+            printing.add(task)
+            task.add_done_callback(printing.discard)
+
+        scheduler = add_scheduler(runtime, print_posts)
         await scheduler.start()
         try:
             await interactive(console, name, asyncio.Event())

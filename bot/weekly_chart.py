@@ -15,7 +15,8 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-from matplotlib.figure import Figure
+from matplotlib.figure import Figure  # (after the backend is chosen)
+from matplotlib.ticker import MaxNLocator
 
 MAX_ROWS = 15
 _LOCK = threading.Lock()  # matplotlib's font cache and text layout are not thread-safe
@@ -37,7 +38,7 @@ def draw(title: str, names: Sequence[str], week: Sequence[int], quarter: Sequenc
     axes.invert_yaxis()
     axes.set_xlabel("referrals given", fontsize=12)
     axes.set_title(title, fontsize=13)
-    axes.xaxis.get_major_locator().set_params(integer=True)
+    axes.xaxis.set_major_locator(MaxNLocator(integer=True))
     axes.legend(fontsize=11, loc="lower right")
     for side in ("top", "right"):
         axes.spines[side].set_visible(False)

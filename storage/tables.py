@@ -14,6 +14,9 @@ from sqlmodel import Field, SQLModel
 
 from storage.money_type import Money
 
+DEFAULT_REMINDER_LEADS: tuple[int, ...] = (1440, 60)  # minutes before each meeting
+DEFAULT_MILESTONES: tuple[str, ...] = ("1000", "5000", "10000", "50000", "100000")
+
 
 def key(row: SQLModel) -> int:
     """The primary key of a row that has been flushed."""
@@ -57,10 +60,6 @@ class Group(SQLModel, table=True):
         default_factory=lambda: list(DEFAULT_MILESTONES),
         sa_column=Column(JSON, nullable=False, default=lambda: list(DEFAULT_MILESTONES)),
     )
-
-
-DEFAULT_REMINDER_LEADS = (1440, 60)
-DEFAULT_MILESTONES = ("1000", "5000", "10000", "50000", "100000")
 
 
 class ScheduledPost(SQLModel, table=True):
