@@ -92,10 +92,14 @@ class ConsoleChat:
         replies = await self.core.handle(incoming)
         for reply in replies:
             print(render(reply), file=self.out, flush=True)
+        await self.deliver()
+        return replies
+
+    async def deliver(self) -> None:
+        """Print what the outbox holds (after a command, or a scheduled post)."""
         for _ in range(100):  # bounded: each round settles a message for each chat
             if not await self.deliverer.run_once():
                 break
-        return replies
 
 
 async def _lines(prompt: Callable[[], str]) -> AsyncIterator[str]:

@@ -17,7 +17,7 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 
-from app.wiring import Runtime, build, console_deliverer
+from app.wiring import Runtime, add_scheduler, build, console_deliverer
 from bot import logs
 from bot.settings import (
     ConfigurationError,
@@ -141,8 +141,20 @@ def _chat(config: Settings, name: str, group: str, message: str | None) -> None:
         )
         if message is not None:
             await console.send(name, message)
-        else:
+            return
+        printing: set[asyncio.Task[None]] = set()
+
+        def print_posts() -> None:  # a scheduled post was enqueued: print it
+            task = asyncio.ensure_future(console.deliver())
+            printing.add(task)
+            task.add_done_callback(printing.discard)
+
+        scheduler = add_scheduler(runtime, print_posts)
+        await scheduler.start()
+        try:
             await interactive(console, name, asyncio.Event())
+        finally:
+            await scheduler.stop()
 
     _with_runtime(config, work, quiet=True)
 

@@ -23,7 +23,7 @@ import uvicorn
 
 from adapters.http import create_http_app
 from adapters.platform import PlatformAdapter
-from app.wiring import Runtime, add_platforms, build
+from app.wiring import Runtime, add_platforms, add_scheduler, build
 from bot.settings import Settings
 
 log = logging.getLogger("referral_bot.serve")
@@ -87,6 +87,7 @@ async def _run(
     settings = runtime.settings
     add_platforms(runtime)
     assert runtime.deliverer is not None
+    scheduler = add_scheduler(runtime, runtime.deliverer.wake)
     routes = [route for platform in runtime.platforms for route in platform.routes]
     config = uvicorn.Config(
         create_http_app(runtime.db, routes), host=settings.host, port=settings.port,
@@ -105,6 +106,7 @@ async def _run(
             starting.result()  # a platform that cannot start ends the process, saying why
         if not stop.is_set() and not serving.done():
             delivering = asyncio.create_task(runtime.deliverer.run(stop))
+            await scheduler.start()
             housekeeping = asyncio.create_task(_forget_old_deliveries(runtime, stop))
             while not server.started and not serving.done() and not stop.is_set():  # noqa: ASYNC110
                 await asyncio.sleep(0.01)  # (uvicorn has no hook for "listening")
@@ -118,6 +120,7 @@ async def _run(
         deadline = asyncio.get_running_loop().time() + GRACEFUL_SECONDS
         server.should_exit = True
         await _by(deadline, serving)
+        await _by(deadline, scheduler.stop())
         for platform in reversed(runtime.platforms):
             await _by(deadline, platform.stop())
         stop.set()

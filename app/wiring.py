@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import TextIO
 
 from adapters.platform import PlatformAdapter
+from app.scheduler import PostScheduler
 from bot.delivery import Deliverer
 from bot.service import Core, GroupDefaults
 from bot.settings import Settings
@@ -51,6 +52,7 @@ class Runtime:
     core: Core
     platforms: list[PlatformAdapter] = field(default_factory=list)
     deliverer: Deliverer | None = None
+    scheduler: PostScheduler | None = None
 
     async def close(self) -> None:
         await self.db.dispose()
@@ -78,6 +80,13 @@ def add_platforms(runtime: Runtime) -> None:
             runtime.platforms.append(factory(runtime.settings, runtime.db, runtime.core, wake))
     transports = [platform.transport for platform in runtime.platforms]
     runtime.deliverer = Deliverer(runtime.db, transports)
+
+
+def add_scheduler(runtime: Runtime, on_posted: Callable[[], None]) -> PostScheduler:
+    """The scheduled posts' scheduler (every mode has one); `on_posted` wakes the outbox."""
+    tick = runtime.settings.scheduler_tick_seconds
+    runtime.scheduler = PostScheduler(runtime.db, tick_seconds=tick, on_posted=on_posted)
+    return runtime.scheduler
 
 
 def console_deliverer(runtime: Runtime, out: TextIO) -> Deliverer:

@@ -271,7 +271,7 @@ def parse_settings(args: Args, currency: str) -> c.Command:
         if len(words) != 2:
             raise ParseError("Give a weekday and a time, or off.")
         day, at = p.weekday(words[0]), p.clock_time(words[1])
-        return c.ChangeSetting("leaderboard", f"{day} {at:%H:%M}")
+        return c.ChangeSetting("leaderboard", (day, at))
     if name in ("recognition", "nudges"):
         if len(words) != 1:
             raise ParseError("Say on or off.")

@@ -46,3 +46,24 @@ def meeting_of_the_day(weekday: int, clock: time, timezone: str, now: datetime) 
 def parse_clock(text: str) -> time:
     hours, minutes = text.split(":")
     return time(int(hours), int(minutes))
+
+
+# The weekly leaderboard when it has no time of its own: the day after the meeting, 16:00.
+LEADERBOARD_AFTER_MEETING = time(16, 0)
+
+
+def leaderboard_slot(group: object) -> tuple[int, time] | None:
+    """The weekly leaderboard's weekday (0 = Monday) and local time: its own, else the day
+    after the meeting at 16:00; None when it is off, or follows a meeting that is not set."""
+    if not getattr(group, "leaderboard_on", False):
+        return None
+    weekday, clock = (
+        getattr(group, "leaderboard_weekday", None),
+        getattr(group, "leaderboard_time", None),
+    )
+    if weekday is not None and clock is not None:
+        return int(weekday), clock
+    meeting_day = getattr(group, "meeting_weekday", None)
+    if meeting_day is None or getattr(group, "meeting_time", None) is None:
+        return None
+    return (int(meeting_day) + 1) % 7, LEADERBOARD_AFTER_MEETING

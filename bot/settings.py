@@ -56,6 +56,9 @@ class Settings(BaseSettings):
     default_timezone: str = "UTC"
     default_currency: str = "USD"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # how often the scheduler asks the database what is due (also how soon a change made
+    # through another instance is followed)
+    scheduler_tick_seconds: float = Field(default=20.0, gt=0, le=60)
 
     @field_validator("database_url")
     @classmethod

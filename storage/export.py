@@ -34,6 +34,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 from sqlalchemy.pool import NullPool
 from sqlmodel import SQLModel
 
+from storage import group_settings
 from storage.clock import utcnow
 from storage.currency import quantize
 from storage.database import BUSY_TIMEOUT_MS, Database
@@ -57,11 +58,6 @@ CSV_COLUMNS = ("kind", "id", "group", "created_at", "from", "to", "amount", "cur
 BOM = "\ufeff"  # so that a spreadsheet reads the file as UTF-8 (accents, emoji)
 # Keys added to the documented ones (the format allows it), so that an import loses nothing:
 # groups: created_at, settings; members: username, ask, left_at; referrals: updated_at.
-SETTINGS: dict[str, tuple[type, ...]] = {
-    "meeting_weekday": (int, type(None)), "meeting_time": (str, type(None)),
-    "meeting_place": (str, type(None)), "reminder_leads": (str,),
-    "leaderboard_schedule": (str,), "recognition": (bool,), "nudges": (bool,), "milestones": (str,),
-}  # fmt: skip
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -91,7 +87,7 @@ _EXPORT: dict[str, Callable[[Any], dict[str, Any]]] = {
         "id": str(r.id), "name": r.name, "platform": r.platform, "chat_id": r.chat_id,
         "workspace_id": r.workspace_id or None, "timezone": r.timezone, "currency": r.currency,
         "created_at": iso(r.created_at),
-        "settings": {**{k: getattr(r, k) for k in SETTINGS}, "goals": goals_list(r.goals)},
+        "settings": {**group_settings.exported(r), "goals": goals_list(r.goals)},
     },
     "members": lambda r: {
         "id": str(r.id), "group_id": str(r.group_id), "platform_user_id": r.platform_user_id,

@@ -16,6 +16,7 @@ from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from storage import group_settings
 from storage.clock import utcnow
 from storage.database import Database
 from storage.directory import classification_key
@@ -26,12 +27,10 @@ from storage.export import (
     FORMAT,
     LISTS,
     OPTIONAL_LISTS,
-    SETTINGS,
     VERSION,
     iso,
     table,
 )
-from storage.tables import Group
 
 SQLITE_CACHE_KIB = -262_144  # PRAGMA cache_size during an import: up to 256 MiB
 
@@ -95,8 +94,7 @@ def _group(x: dict[str, Any]) -> dict[str, Any]:
         "chat_id": _str(x["chat_id"]), "workspace_id": _opt(x["workspace_id"]) or "",
         "timezone": _str(x["timezone"]), "currency": _str(x["currency"]),
         "created_at": _time(x.get("created_at") or iso(utcnow())),
-        **{key: _check(settings[key], *kinds) if key in settings
-           else Group.model_fields[key].get_default() for key, kinds in SETTINGS.items()},
+        **group_settings.imported(settings),
         "goals": _goals(_check(settings.get("goals") or [], list)),
     }  # fmt: skip
 

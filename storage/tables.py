@@ -6,13 +6,16 @@ Times are stored as naive UTC datetimes (one convention on both backends);
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, time
 from decimal import Decimal
 
-from sqlalchemy import Column, Index, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, Text, Time, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from storage.money_type import Money
+
+DEFAULT_REMINDER_LEADS: tuple[int, ...] = (1440, 60)  # minutes before each meeting
+DEFAULT_MILESTONES: tuple[str, ...] = ("1000", "5000", "10000", "50000", "100000")
 
 
 def key(row: SQLModel) -> int:
@@ -38,15 +41,42 @@ class Group(SQLModel, table=True):
     created_at: datetime
     next_referral_number: int = 1
     meeting_weekday: int | None = None  # 0 = Monday
-    meeting_time: str | None = Field(default=None, max_length=5)  # "HH:MM", group timezone
+    meeting_time: time | None = Field(default=None, sa_type=Time)  # in the group's timezone
     meeting_place: str | None = Field(default=None, max_length=200)
-    reminder_leads: str = Field(default="1440,60", max_length=200)  # minutes, "" = off
-    leaderboard_schedule: str = Field(default="auto", max_length=16)  # auto | off | "D HH:MM"
+    # minutes before each meeting, largest first ([] = off)
+    reminder_leads: list[int] = Field(
+        default_factory=lambda: list(DEFAULT_REMINDER_LEADS),
+        sa_column=Column(JSON, nullable=False, default=lambda: list(DEFAULT_REMINDER_LEADS)),
+    )
+    # The weekly leaderboard: off, at a weekday and time of its own, or (both None) the day
+    # after the meeting at 16:00 (`bot.schedule.leaderboard_slot`).
+    leaderboard_on: bool = True
+    leaderboard_weekday: int | None = None  # 0 = Monday
+    leaderboard_time: time | None = Field(default=None, sa_type=Time)
     recognition: bool = True
     nudges: bool = True
-    milestones: str = Field(default="1000,5000,10000,50000,100000", max_length=400)
+    # closed-business thresholds, decimal strings (exact), ascending ([] = off)
+    milestones: list[str] = Field(
+        default_factory=lambda: list(DEFAULT_MILESTONES),
+        sa_column=Column(JSON, nullable=False, default=lambda: list(DEFAULT_MILESTONES)),
+    )
+
     # "kind:target:period,..." (`bot.goals`): one goal per kind, e.g. "referrals:40:month"
     goals: str = Field(default="", max_length=400)
+
+
+class ScheduledPost(SQLModel, table=True):
+    """When a group's next post of one kind is due (naive UTC): derived from the group's
+    settings whenever they change and after each occurrence, so that one indexed query
+    finds what is due. A row whose time has passed is a post still to make (or to skip,
+    once no longer useful: `bot.occasions`)."""
+
+    __tablename__ = "post_schedule"
+    __table_args__ = (Index("ix_post_schedule_due", "due_at"),)
+
+    group_id: int = Field(foreign_key="groups.id", primary_key=True)
+    kind: str = Field(max_length=32, primary_key=True)
+    due_at: datetime
 
 
 class Member(SQLModel, table=True):

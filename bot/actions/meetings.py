@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
 from bot import buttons
@@ -11,7 +11,8 @@ from bot.arguments import ATTENDANCE
 from bot.context import Context, Refusal
 from bot.messages import Button, Reply, Section, to_group, to_sender
 from bot.parsing import weekday_name
-from bot.schedule import meeting_of_the_day, next_occurrence, on_day, parse_clock
+from bot.rescheduling import reschedule
+from bot.schedule import meeting_of_the_day, next_occurrence, on_day
 from storage import directory, meetings
 from storage.tables import Meeting, key
 
@@ -20,12 +21,12 @@ _RSVP_LABELS = (("yes", "Attend", "primary"), ("no", "Can't attend", None),
 _RSVP_WORDS = {"yes": "coming", "no": "not coming", "substitute": "sending a substitute"}
 
 
-def _schedule(ctx: Context) -> tuple[int, str]:
+def _schedule(ctx: Context) -> tuple[int, time]:
     g = ctx.group
     if g.meeting_weekday is None or g.meeting_time is None:
         raise Refusal("No weekly meeting is set. Leaders set it with "
                       "/meeting set <weekday> <HH:MM> [timezone] [place].")  # fmt: skip
-    return int(g.meeting_weekday), str(g.meeting_time)
+    return int(g.meeting_weekday), g.meeting_time
 
 
 async def _meeting(ctx: Context, starts_at: datetime) -> Meeting:
@@ -43,12 +44,12 @@ def rsvp_buttons(group_id: int, starts_at: datetime, timezone: str) -> tuple[But
     )  # fmt: skip
 
 
-def _occurrence(ctx: Context, cmd: c.AnswerMeeting, weekday: int, clock: str) -> datetime:
+def _occurrence(ctx: Context, cmd: c.AnswerMeeting, weekday: int, clock: time) -> datetime:
     """The meeting an answer is for: a button's own occurrence (refused once it started,
     or when the meeting moved off that day), else the next one."""
     if cmd.on is None:
-        return next_occurrence(weekday, parse_clock(clock), ctx.group.timezone, ctx.now)
-    starts = on_day(cmd.on, parse_clock(clock), ctx.group.timezone)
+        return next_occurrence(weekday, clock, ctx.group.timezone, ctx.now)
+    starts = on_day(cmd.on, clock, ctx.group.timezone)
     if cmd.on.weekday() != weekday:
         raise Refusal(f"There is no meeting on {cmd.on:%A %d %B} any more; nothing was "
                       "recorded. /meeting shows the next one, with its buttons.")  # fmt: skip
@@ -68,7 +69,7 @@ def describe(ctx: Context, starts_at: datetime) -> str:
 async def show_meeting(ctx: Context, cmd: c.ShowMeeting) -> list[Reply]:
     """The next meeting and the answers so far."""
     weekday, clock = _schedule(ctx)
-    starts = next_occurrence(weekday, parse_clock(clock), ctx.group.timezone, ctx.now)
+    starts = next_occurrence(weekday, clock, ctx.group.timezone, ctx.now)
     answers = await meetings.rsvps(ctx.session, ctx.group_id, starts)
     lines = tuple(
         f"{_RSVP_WORDS[key].capitalize()} ({len(answers[key])}): {', '.join(answers[key])}"
@@ -95,13 +96,14 @@ async def schedule_meeting(ctx: Context, cmd: c.ScheduleMeeting) -> list[Reply]:
     """Leaders: set the weekly meeting (and the group's timezone when given)."""
     ctx.require_leader("set the meeting")
     g = ctx.group
-    g.meeting_weekday, g.meeting_time = cmd.weekday, f"{cmd.at:%H:%M}"
+    g.meeting_weekday, g.meeting_time = cmd.weekday, cmd.at
     if cmd.timezone:
         g.timezone = cmd.timezone
     if cmd.place is not None:
         g.meeting_place = cmd.place
     ctx.session.add(g)
     ctx.audit("setting", "meeting", f"{weekday_name(cmd.weekday)} {cmd.at:%H:%M}")
+    await reschedule(ctx.session, g, ctx.now)  # the leaderboard may follow the meeting
     text = (f"Meetings are every {weekday_name(cmd.weekday)} at {cmd.at:%H:%M} "
             f"({g.timezone}){', ' + g.meeting_place if g.meeting_place else ''}.")  # fmt: skip
     return [to_sender(text), to_group(text)]
@@ -113,6 +115,7 @@ async def cancel_meetings(ctx: Context, cmd: c.CancelMeetings) -> list[Reply]:
     ctx.group.meeting_weekday = ctx.group.meeting_time = None
     ctx.session.add(ctx.group)
     ctx.audit("setting", "meeting", "off")
+    await reschedule(ctx.session, ctx.group, ctx.now)
     return [to_sender("The weekly meeting is off; no reminders will be posted.")]
 
 
@@ -120,11 +123,11 @@ async def _meeting_of_the_day(ctx: Context) -> datetime:
     """Today's meeting from the start of its day, else the latest; never one from before
     the schedule was set (no such meeting took place)."""
     weekday, clock = _schedule(ctx)
-    starts = meeting_of_the_day(weekday, parse_clock(clock), ctx.group.timezone, ctx.now)
+    starts = meeting_of_the_day(weekday, clock, ctx.group.timezone, ctx.now)
     set_at = await meetings.schedule_set_at(ctx.session, ctx.group_id)
     zone = ZoneInfo(ctx.group.timezone)
     if set_at is not None and starts.astimezone(zone).date() < set_at.astimezone(zone).date():
-        first = next_occurrence(weekday, parse_clock(clock), ctx.group.timezone, ctx.now)
+        first = next_occurrence(weekday, clock, ctx.group.timezone, ctx.now)
         raise Refusal("No meeting has taken place since the meeting was set; the first is on "
                       f"{describe(ctx, first)}. Attendance is recorded from the start of its "
                       "day.")  # fmt: skip
@@ -172,15 +175,16 @@ async def timezone_changed(ctx: Context, old_zone: str, changed: str) -> list[Re
     g = ctx.group
     if g.meeting_weekday is None or g.meeting_time is None or old_zone == g.timezone:
         return [to_sender(changed)]
-    clock = parse_clock(str(g.meeting_time))
+    clock = g.meeting_time
     was = next_occurrence(int(g.meeting_weekday), clock, old_zone, ctx.now)
     day = was.astimezone(ZoneInfo(old_zone)).date()
     to = on_day(day, clock, g.timezone)
     await meetings.move(ctx.session, ctx.group_id, was, to)
-    meeting = f"{weekday_name(int(g.meeting_weekday))} {g.meeting_time}"
+    meeting = f"{weekday_name(int(g.meeting_weekday))} {clock:%H:%M}"
     if to == was:
         return [to_sender(f"{changed} The {meeting} meeting stays at {to:%H:%M} UTC.")]
-    moved = (f"The {meeting} meeting is now {_local_label(str(g.meeting_time), g.timezone)}, "
+    label = _local_label(f"{clock:%H:%M}", g.timezone)
+    moved = (f"The {meeting} meeting is now {label}, "
              f"{to:%H:%M} UTC (it was {was:%H:%M} UTC)")  # fmt: skip
     answered = await meetings.rsvps(ctx.session, ctx.group_id, to)
     kept = f"; the answers for {day:%A %d %B} are kept" if answered else ""

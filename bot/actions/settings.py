@@ -2,51 +2,76 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
 
 from bot import commands as c
 from bot.actions.meetings import timezone_changed
 from bot.context import LEADER, MEMBER, Context, Refusal
+from bot.due import LEADERBOARD
 from bot.goals import describe, parse_goals
 from bot.messages import Reply, Section, to_group, to_sender
 from bot.money import format_money
 from bot.parsing import format_lead, weekday_name
+from bot.rescheduling import reschedule
+from bot.schedule import leaderboard_slot
 from storage import directory
 
 _COLUMNS = {"timezone": "timezone", "currency": "currency", "recognition": "recognition",
-            "nudges": "nudges", "reminders": "reminder_leads", "milestones": "milestones",
-            "leaderboard": "leaderboard_schedule"}  # fmt: skip
+            "nudges": "nudges", "reminders": "reminder_leads",
+            "milestones": "milestones"}  # fmt: skip
+# The settings the scheduled posts' times follow (`bot.occasions.reschedule`).
+_SCHEDULING = ("timezone", "leaderboard")
 
 
-def _stored(name: str, value: object) -> object:
+def _store(group: Any, name: str, value: object) -> str:
+    """Set one setting on the group's typed columns; what the audit trail records."""
+    if name == "leaderboard":
+        group.leaderboard_on = value != "off"
+        weekday, at = value if isinstance(value, tuple) else (None, None)
+        group.leaderboard_weekday, group.leaderboard_time = weekday, at
+        return str(value) if isinstance(value, str) else f"{weekday} {at:%H:%M}"
     if name == "reminders":
-        return ",".join(str(minutes) for minutes in value)  # type: ignore[attr-defined]
-    if name == "milestones":
-        return ",".join(str(amount) for amount in value)  # type: ignore[attr-defined]
-    return value
+        value = [int(minutes) for minutes in value]  # type: ignore[attr-defined]
+    elif name == "milestones":
+        value = [format(amount, "f") for amount in value]  # type: ignore[attr-defined]
+    setattr(group, _COLUMNS[name], value)
+    return ",".join(map(str, value)) if isinstance(value, list) else str(value)
 
 
 def reminder_leads(group: object) -> list[int]:
-    text = str(getattr(group, "reminder_leads", ""))
-    return [int(part) for part in text.split(",") if part]
+    return [int(minutes) for minutes in getattr(group, "reminder_leads", None) or []]
 
 
 def milestones(group: object) -> list[Decimal]:
-    text = str(getattr(group, "milestones", ""))
-    return [Decimal(part) for part in text.split(",") if part]
+    return [Decimal(amount) for amount in getattr(group, "milestones", None) or []]
 
 
-def _leaderboard_text(schedule: str) -> str:
-    if schedule in ("auto", "off"):
-        return "the day after the meeting, 16:00" if schedule == "auto" else "off"
-    day, at = schedule.split()
-    return f"{weekday_name(int(day))} {at}"
+def _leaderboard_text(group: Any, now: datetime) -> str:
+    if not group.leaderboard_on:
+        return "off"
+    if group.leaderboard_weekday is not None and group.leaderboard_time is not None:
+        when = f"{weekday_name(group.leaderboard_weekday)} {group.leaderboard_time:%H:%M}"
+    else:
+        when = "the day after the meeting, 16:00"
+    slot = leaderboard_slot(group)
+    if slot is None:
+        return f"{when} (no meeting is set, so none is posted)"
+    if when[0].islower():
+        when += f" ({weekday_name(slot[0])})"
+    at = LEADERBOARD.following(group, now)
+    assert at is not None
+    local = at.astimezone(ZoneInfo(group.timezone))
+    return f"{when}; next {local:%a %d %b %H:%M}"
 
 
 def _settings_lines(ctx: Context) -> tuple[str, ...]:
     g = ctx.group
-    meeting = (f"{weekday_name(g.meeting_weekday)} {g.meeting_time}"
-               if g.meeting_weekday is not None else "not set")  # fmt: skip
+    meeting = (f"{weekday_name(g.meeting_weekday)} {g.meeting_time:%H:%M}"
+               if g.meeting_weekday is not None and g.meeting_time is not None
+               else "not set")  # fmt: skip
     leads = " ".join(format_lead(m) for m in reminder_leads(g)) or "off"
     marks = " ".join(format_money(a, g.currency) for a in milestones(g)) or "off"
     return (
@@ -54,7 +79,7 @@ def _settings_lines(ctx: Context) -> tuple[str, ...]:
         f"Currency: {g.currency}",
         f"Meeting: {meeting}{', ' + g.meeting_place if g.meeting_place else ''}",
         f"Reminders: {leads}",
-        f"Leaderboard post: {_leaderboard_text(g.leaderboard_schedule)}",
+        f"Leaderboard post: {_leaderboard_text(g, ctx.now)}",
         f"Recognition: {'on' if g.recognition else 'off'}",
         f"Nudges: {'on' if g.nudges else 'off'}",
         f"Milestones: {marks}",
@@ -63,10 +88,10 @@ def _settings_lines(ctx: Context) -> tuple[str, ...]:
     )
 
 
-# Until the scheduled posts are built, say so where their settings are shown.
+# Until those posts are built, say so where their settings are shown.
 NOT_POSTED_YET = (
-    "Reminders, the weekly leaderboard post, recognition and nudges are kept as set here;"
-    " this version does not post them yet."
+    "Reminders, recognition and nudges are kept as set here; this version does not post them"
+    " yet (the weekly leaderboard is posted)."
 )
 
 
@@ -80,10 +105,11 @@ async def change_setting(ctx: Context, cmd: c.ChangeSetting) -> list[Reply]:
     """Leaders: change one setting."""
     ctx.require_leader("change the settings")
     old_zone = ctx.group.timezone
-    setattr(ctx.group, _COLUMNS[cmd.name], _stored(cmd.name, cmd.value))
+    stored = _store(ctx.group, cmd.name, cmd.value)
     ctx.session.add(ctx.group)
-    stored = str(_stored(cmd.name, cmd.value))
     ctx.audit("setting", cmd.name, stored)
+    if cmd.name in _SCHEDULING:
+        await reschedule(ctx.session, ctx.group, ctx.now)
     shown = next(line for line in _settings_lines(ctx) if line.lower().startswith(cmd.name[:6]))
     if cmd.name == "timezone":
         return await timezone_changed(ctx, old_zone, f"Changed. {shown}.")

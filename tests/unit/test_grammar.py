@@ -471,7 +471,7 @@ GOOD: list[tuple[str, str, c.Command]] = [
     ("/settings reminders 1h 24h", "USD", c.ChangeSetting("reminders", (1440, 60))),
     ("/settings reminders 90m 2d", "USD", c.ChangeSetting("reminders", (2880, 90))),
     ("/settings reminders off", "USD", c.ChangeSetting("reminders", ())),
-    ("/settings leaderboard FRI 16:00", "USD", c.ChangeSetting("leaderboard", "4 16:00")),
+    ("/settings leaderboard FRI 16:00", "USD", c.ChangeSetting("leaderboard", (4, time(16, 0)))),
     ("/settings leaderboard off", "USD", c.ChangeSetting("leaderboard", "off")),
     ("/settings recognition off", "USD", c.ChangeSetting("recognition", False)),
     ("/settings nudges ON", "USD", c.ChangeSetting("nudges", True)),

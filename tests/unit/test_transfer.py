@@ -417,3 +417,28 @@ async def test_meeting_answers_follow_their_meeting_s_group(db: Database, ledger
     first, second = await export_document(db, group_id=1), await export_document(db, group_id=2)
     assert len(first["meeting_responses"]) == 2 and first["audit_log"]
     assert [second[name] for name in EXTRA_LISTS] == [[], [], []]
+
+
+async def test_settings_are_exported_typed_and_an_earlier_export_s_strings_are_read(
+    db: Database, ledger: Chat, empty: Database
+) -> None:
+    clock = Clock(datetime(2026, 12, 20, 9, 0, tzinfo=UTC))
+    for command in ["/settings reminders 2d 90m", "/settings leaderboard sat 09:15",
+                    "/settings milestones 2,500.50 10000"]:  # fmt: skip
+        await _say(ledger, clock, "alice", command)
+    document = await export_document(db)
+    settings = document["groups"][0]["settings"]
+    assert settings == {
+        "meeting_weekday": 1, "meeting_time": "07:00", "meeting_place": "Cafe Central",
+        "reminder_leads": [2880, 90], "leaderboard_on": True, "leaderboard_weekday": 5,
+        "leaderboard_time": "09:15", "recognition": True, "nudges": True,
+        "milestones": ["2500.50", "10000.00"],
+    }  # fmt: skip
+    # what the version before typed schedules exported
+    earlier = {"meeting_weekday": 1, "meeting_time": "07:00", "meeting_place": "Cafe Central",
+               "reminder_leads": "2880,90", "leaderboard_schedule": "5 09:15",
+               "recognition": True, "nudges": True, "milestones": "2500.50,10000.00"}  # fmt: skip
+    document["groups"][0]["settings"] = earlier
+    await import_document(empty, document)
+    again = await export_document(empty)
+    assert again["groups"][0]["settings"] == settings

@@ -1,0 +1,69 @@
+"""What is due at a given `now`: pure functions of a group's stored settings (any clock).
+
+Every time is in the group's IANA timezone: a weekly 07:00 stays 07:00 local across
+daylight-saving changes. The one rule for the two nights a year when that is not a plain
+moment (`bot.schedule.on_day`, zoneinfo's `fold=0`): a time that does not exist that night
+(02:30 when clocks jump from 02:00 to 03:00) is taken as the moment it would be had the
+clocks not jumped, i.e. 03:30 by the new clock; a time that occurs twice (01:30 when clocks
+go back from 02:00 to 01:00) is its first occurrence. Either way, one moment per week.
+
+A post kind says when its occurrences are (`latest` at or before a moment, the `following`
+one strictly after) and how long a missed one stays worth posting (`useful_for`): the
+weekly leaderboard 24 hours. Adding a kind (meeting reminders, nudges) is adding a `Kind`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from bot.schedule import leaderboard_slot, next_occurrence, previous_occurrence
+
+Slot = Callable[[Any], tuple[int, time] | None]
+
+
+@dataclass(frozen=True)
+class Kind:
+    """One kind of scheduled post: a weekly slot taken from the group's settings."""
+
+    name: str
+    slot: Slot
+    useful_for: timedelta
+
+    def latest(self, group: Any, now: datetime) -> datetime | None:
+        """The latest occurrence at or before `now` (UTC), or None when the kind is off."""
+        slot = self.slot(group)
+        return None if slot is None else previous_occurrence(*slot, group.timezone, now)
+
+    def following(self, group: Any, after: datetime) -> datetime | None:
+        """The first occurrence strictly after `after` (UTC), or None when off."""
+        slot = self.slot(group)
+        return None if slot is None else next_occurrence(*slot, group.timezone, after)
+
+    def occurrence_key(self, group: Any, at: datetime) -> str:
+        """The claim's key of the occurrence at `at`: its local date, so that moving the
+        time within the same day (a leader changing 16:00 to 17:00 after the post) never
+        posts that week's leaderboard twice."""
+        return at.astimezone(ZoneInfo(group.timezone)).date().isoformat()
+
+
+LEADERBOARD = Kind("leaderboard", leaderboard_slot, timedelta(hours=24))
+KINDS: dict[str, Kind] = {kind.name: kind for kind in (LEADERBOARD,)}
+
+
+def due(kind: Kind, group: Any, now: datetime) -> datetime | None:
+    """The occurrence to post at `now`: the latest one at or before it, while it is still
+    useful (a leaderboard missed by more than 24 hours is skipped); else None."""
+    at = kind.latest(group, now)
+    return at if at is not None and now - at <= kind.useful_for else None
+
+
+def next_due(kind: Kind, group: Any, now: datetime, *, catch_up: bool) -> datetime | None:
+    """When the group's next post of `kind` is due, for `post_schedule`: the first
+    occurrence after `now`; with `catch_up` (at start-up, after downtime) the first one
+    still useful, which may have passed (it is posted then, once: the claim decides)."""
+    after = now - kind.useful_for if catch_up else now
+    return kind.following(group, after)
