@@ -156,3 +156,13 @@ async def test_guided_thanks_and_its_expiry(chat: Chat, clock: Clock) -> None:
     assert done.startswith("That is: /thanks @alice great intro\n")
     (thanks,) = await all_rows(chat.core.db, Thanks)
     assert (thanks.amount, thanks.note) == (None, "great intro")
+
+
+def test_refer_and_thanks_alone_start_guided_steps() -> None:
+    from bot import commands as c
+    from bot import grammar
+
+    assert grammar.parse("/refer", "USD") == c.StartSteps("refer")
+    assert grammar.parse("/REFER@MyBot", "USD") == c.StartSteps("refer")
+    assert grammar.parse("/thanks", "USD") == c.StartSteps("thanks")
+    assert grammar.parse("/tyfcb", "USD") == c.StartSteps("thanks")
