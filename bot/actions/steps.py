@@ -56,6 +56,8 @@ async def answer_step(ctx: Context, cmd: c.AnswerStep) -> list[Reply]:
         state = steps.take(state, cmd.text, cmd.choice, await _choices(ctx))
     except steps.StepRefused as refused:
         raise Refusal(str(refused)) from refused
+    if state.kind == "thanks" and state.stage == "note" and state.values["amount"]:
+        _check_amount(ctx, state)
     if not state.done:
         return await _ask(ctx, state, row.token)
     await private.clear_steps(ctx.unit, *_person(ctx))
@@ -70,6 +72,19 @@ async def answer_step(ctx: Context, cmd: c.AnswerStep) -> list[Reply]:
 
     ctx.incoming = replace(ctx.incoming, text=line, mentioned=mentioned)
     return [to_sender(f"That is: {typed}"), *await actions.run(ctx, command)]
+
+
+def _check_amount(ctx: Context, state: steps.State) -> None:
+    """The amount of a guided thanks, read as `/thanks` reads it, before the note is asked
+    (a refusal keeps the question: the steps' row is rolled back with it)."""
+    amount = state.values["amount"]
+    try:
+        parsed = grammar.parse(f"/thanks <@{state.values['user_id']}> {amount}", ctx.group.currency)
+    except grammar.Malformed as error:
+        raise Refusal(f"{error.reason} Reply with the amount again (e.g. 2,500), or - for "
+                      "none.") from error  # fmt: skip
+    if not isinstance(parsed, c.ThankMember) or parsed.amount is None:
+        raise Refusal(f"{amount} is not an amount: reply with one (e.g. 2,500), or - for none.")
 
 
 async def pick_group(ctx: Context, cmd: c.PickGroup) -> list[Reply]:

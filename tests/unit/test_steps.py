@@ -151,7 +151,9 @@ async def test_guided_thanks_and_its_expiry(chat: Chat, clock: Clock) -> None:
 
     members = {b.label: b for b in (await chat.say("bob", "/thanks"))[0].buttons}
     await press(chat, "bob", members["Alice"], private=True)
-    await chat.say("bob", "-", private=True)
+    assert "is not an amount" in await chat.text("bob", "lovely", private=True)
+    assert "amount" in await chat.text("bob", "$abc", private=True)
+    await chat.say("bob", "-", private=True)  # the amount question stood: none
     done = await chat.text("bob", "great intro", private=True)
     assert done.startswith("That is: /thanks @alice great intro\n")
     (thanks,) = await all_rows(chat.core.db, Thanks)
