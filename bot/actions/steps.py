@@ -91,4 +91,4 @@ async def pick_group(ctx: Context, cmd: c.PickGroup) -> list[Reply]:
     """Remember the group for the sender's private chat."""
     await private.choose_group(ctx.unit, *_person(ctx), ctx.group_id, ctx.now)
     return [to_sender(f"Commands you send me here now go to {ctx.group.name}. Send your "
-                      "command again; /start lets you pick another group.")]  # fmt: skip
+                      "command again.")]  # fmt: skip
