@@ -33,7 +33,9 @@ def render(reply: Reply) -> str:
         lines.append(f"  {section.title}")
         lines.extend(f"    {line}" for line in section.lines)
     if reply.buttons:
-        lines.append("  " + "  ".join(f"[{b.label}: {b.command}]" for b in reply.buttons))
+        shown = (f"[{b.label}: {b.command}]" if b.command else f"[{b.label}]"
+                 for b in reply.buttons)  # fmt: skip
+        lines.append("  " + "  ".join(shown))
     if reply.image is not None:
         lines.append(f"  (image: {reply.image_name or 'chart.png'}, {len(reply.image):,} bytes)")
     return "\n".join(lines)

@@ -51,9 +51,9 @@ NO_GROUP = (
     "then you can talk to me here too."
 )
 PICK_GROUP = (
-    "You are in several groups: pick the one your commands here go to, then send the "
-    "command again (/start lets you change it later)."
+    "You are in several groups: pick the one your commands here go to, then send the command again."
 )
+PICK_AGAIN = "Your commands here go to one of your groups; pick another here:"
 NO_STEPS = (
     "Nothing is waiting for an answer here (guided steps last 10 minutes). Send a command: "
     "/help lists them."
@@ -147,9 +147,10 @@ class Core:
             replies, outcome = [to_sender(FAILED)], "error"
         if log.isEnabledFor(logging.INFO):
             spec = grammar.spec_named(grammar.split_command(incoming.text)[0])
+            name = "button" if incoming.button else spec.name if spec else "unknown"
             log.info(
                 "group=%s:%s command=%s outcome=%s ms=%.1f",
-                incoming.chat.platform, incoming.chat.chat_id, spec.name if spec else "unknown",
+                incoming.chat.platform, incoming.chat.chat_id, name,
                 outcome, (time.perf_counter() - started) * 1000,
             )  # fmt: skip
         return replies
@@ -190,7 +191,7 @@ class Core:
             )
             if len(groups) > 1:  # where the private chat's commands go, to pick again
                 picker = await self._picker(unit, incoming, groups)
-                replies.append(to_sender(PICK_GROUP, buttons=picker))
+                replies.append(to_sender(PICK_AGAIN, buttons=picker))
         if (said := await held.release(unit, incoming, code, now)) is not None:
             replies.append(said)
         answer = orjson.dumps([r.to_json() for r in replies]).decode()

@@ -117,17 +117,23 @@ def question(
 def take(state: State, text: str, choice: str | None, choices: list[Choice]) -> State:
     """The state after an answer: `choice` from a button, else the `text` replied."""
     text = " ".join(text.split())
-    if state.stage == "member":
-        picked = next((c for c in choices if choice is not None
-                       and buttons.encode_int(c.member_id) == choice), None)  # fmt: skip
+    if state.stage == "member":  # a button, or the member's name as written
+        named = text.removeprefix("@").lower()
+        picked = next((c for c in choices if (choice is not None
+                       and buttons.encode_int(c.member_id) == choice) or (choice is None and named
+                       and named in (c.name.lower(), (c.username or "").lower()))),
+                      None)  # fmt: skip
         if picked is None:
-            raise StepRefused("Pick the member with one of the buttons above.")
+            raise StepRefused("Pick the member with one of the buttons above (or send their name).")
         mention = picked.username or picked.name
         return _next(state, user_id=picked.user_id, name=picked.name, mention=mention)
-    if state.stage == "temperature":
-        if choice not in (*TEMPERATURES, NO_TEMPERATURE):
-            raise StepRefused("Pick the temperature with one of the buttons above.")
-        return _next(state, temperature="" if choice == NO_TEMPERATURE else choice)
+    if state.stage == "temperature":  # a button, or the word
+        word = choice if choice is not None else text.lower()
+        word = NO_TEMPERATURE if word in NONE_WORDS else word
+        if word not in (*TEMPERATURES, NO_TEMPERATURE):
+            raise StepRefused("Pick the temperature with one of the buttons above (or send "
+                              "hot, warm, cold or -).")  # fmt: skip
+        return _next(state, temperature="" if word == NO_TEMPERATURE else word)
     if choice is not None or not text:
         raise StepRefused("Reply with text to the question above.")
     if text.startswith("/"):

@@ -58,6 +58,8 @@ async def answer_step(ctx: Context, cmd: c.AnswerStep) -> list[Reply] | Needs[An
         state = steps.take(state, cmd.text, cmd.choice, await _choices(ctx))
     except steps.StepRefused as refused:
         raise Refusal(str(refused)) from refused
+    if state.kind == "thanks" and state.stage == "note" and state.values["amount"]:
+        _check_amount(ctx, state)
     if not state.done:
         return await _ask(ctx, state, row.token)
     await private.clear_steps(ctx.unit, *_person(ctx))
@@ -77,8 +79,21 @@ async def answer_step(ctx: Context, cmd: c.AnswerStep) -> list[Reply] | Needs[An
     return [to_sender(f"That is: {typed}"), *result]
 
 
+def _check_amount(ctx: Context, state: steps.State) -> None:
+    """The amount of a guided thanks, read as `/thanks` reads it, before the note is asked
+    (a refusal keeps the question: the steps' row is rolled back with it)."""
+    amount = state.values["amount"]
+    try:
+        parsed = grammar.parse(f"/thanks <@{state.values['user_id']}> {amount}", ctx.group.currency)
+    except grammar.Malformed as error:
+        raise Refusal(f"{error.reason} Reply with the amount again (e.g. 2,500), or - for "
+                      "none.") from error  # fmt: skip
+    if not isinstance(parsed, c.ThankMember) or parsed.amount is None:
+        raise Refusal(f"{amount} is not an amount: reply with one (e.g. 2,500), or - for none.")
+
+
 async def pick_group(ctx: Context, cmd: c.PickGroup) -> list[Reply]:
     """Remember the group for the sender's private chat."""
     await private.choose_group(ctx.unit, *_person(ctx), ctx.group_id, ctx.now)
     return [to_sender(f"Commands you send me here now go to {ctx.group.name}. Send your "
-                      "command again; /start lets you pick another group.")]  # fmt: skip
+                      "command again.")]  # fmt: skip

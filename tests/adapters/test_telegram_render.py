@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from adapters.telegram.render import MAX_TEXT, escape, keyboard, parts, split
+from adapters.telegram.render import MAX_TEXT, callback_data, escape, keyboard, parts, split
+from bot import buttons
 from bot.messages import Audience, Button, Reply, Section
 from tests.adapters.fake_telegram import html_error, visible_text
 
@@ -54,3 +55,13 @@ def test_buttons_within_telegrams_limits() -> None:
     assert sum(len(row) for row in markup.inline_keyboard) == 100
     (part,) = parts([Reply(Audience.SENDER, "Referrals", buttons=many)])
     assert "and 50 more" in part.html
+
+
+def test_a_button_sends_what_it_acts_on_and_a_prompting_one_asks_first() -> None:
+    biggest = 2**63 - 1
+    data = buttons.status(biggest, biggest, biggest, "contacted")
+    won = buttons.status(biggest, biggest, biggest, "won")
+    assert callback_data(Button("Contacted", "/status 1 contacted", data=data)) == data
+    asked = callback_data(Button("Won", "/status 1 won", prompt="amount", data=won))
+    assert asked is not None and asked == buttons.ASK + won
+    assert len(asked.encode()) <= 64

@@ -107,7 +107,7 @@ MALFORMED: list[tuple[str, str | None, str]] = [
     ("/refer 😀 Jane Roe", "refer", "mention"),
     ("/refer @bob \x00\x01\x02\x7f", "refer", "prospect"),
     ("/refer @bob \u2028\u2029", "refer", "prospect"),
-    ("/refer@MyBot", "refer", "mention"),
+    ("/refer@MyBot bob", "refer", "mention"),
     ("/refer Jane Roe @bob", "refer", "mention"),
     ("/refer @ Jane Roe", "refer", "mention"),
     ("/refer <@> Jane Roe", "refer", "mention"),

@@ -151,8 +151,35 @@ async def test_guided_thanks_and_its_expiry(chat: Chat, clock: Clock) -> None:
 
     members = {b.label: b for b in (await chat.say("bob", "/thanks"))[0].buttons}
     await press(chat, "bob", members["Alice"], private=True)
-    await chat.say("bob", "-", private=True)
+    assert "is not an amount" in await chat.text("bob", "lovely", private=True)
+    assert "amount" in await chat.text("bob", "$abc", private=True)
+    await chat.say("bob", "-", private=True)  # the amount question stood: none
     done = await chat.text("bob", "great intro", private=True)
     assert done.startswith("That is: /thanks @alice great intro\n")
     (thanks,) = await all_rows(chat.core.db, Thanks)
     assert (thanks.amount, thanks.note) == (None, "great intro")
+
+
+async def test_guided_steps_take_typed_answers_where_a_keyboard_cannot_be_pressed(
+    chat: Chat,
+) -> None:
+    await setup_group(chat)
+    await chat.say("alice", "/refer")
+    assert "Pick the member" in await chat.text("alice", "@nobody", private=True)
+    await chat.say("alice", "@carol", private=True)
+    await chat.say("alice", "Sam Smith, sam@example.com, bookkeeping", private=True)
+    assert "Pick the temperature" in await chat.text("alice", "lukewarm", private=True)
+    done = await chat.text("alice", "-", private=True)
+    assert done.startswith("That is: /refer @carol Sam Smith, sam@example.com, bookkeeping\n")
+    (referral,) = await all_rows(chat.core.db, Referral)
+    assert (referral.receiver_id, referral.temperature) == (3, None)
+
+
+def test_refer_and_thanks_alone_start_guided_steps() -> None:
+    from bot import commands as c
+    from bot import grammar
+
+    assert grammar.parse("/refer", "USD") == c.StartSteps("refer")
+    assert grammar.parse("/REFER@MyBot", "USD") == c.StartSteps("refer")
+    assert grammar.parse("/thanks", "USD") == c.StartSteps("thanks")
+    assert grammar.parse("/tyfcb", "USD") == c.StartSteps("thanks")
