@@ -105,9 +105,11 @@ class LimitedTelegram:
     """A fake Bot API as the Deliverer sees it: Telegram's limits enforced, 429 beyond."""
 
     platform = "telegram"
-    overall_rate = 30.0
 
     def __init__(self) -> None:
+        from adapters.telegram.transport import TelegramTransport
+
+        self.overall_rate = TelegramTransport.overall_rate  # the real transport's pacing
         self.sent = 0
         self.rate_limited = 0
         self._overall: deque[float] = deque()
