@@ -95,9 +95,9 @@ async def seed(path: Path, groups: int, members: int) -> None:
         tables = ((Group, group_rows), (Member, member_rows), (Referral, referrals),
                   (Thanks, thanks), (OneToOne, meetings), (Visitor, visitors))  # fmt: skip
         for model, rows in tables:
-            table: Any = model.__table__  # type: ignore[attr-defined]
+            table: Any = getattr(model, "__table__")  # noqa: B009
             for start in range(0, len(rows), 5000):
-                await session.exec(insert(table), params=rows[start : start + 5000])  # type: ignore[call-overload]
+                await session.exec(insert(table), params=rows[start : start + 5000])
     await db.dispose()
 
 
