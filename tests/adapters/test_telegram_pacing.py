@@ -36,7 +36,7 @@ async def burst(db: Database, chats: int) -> None:
 
 
 async def test_a_burst_across_40_chats_keeps_to_30_a_second(tg: Harness) -> None:
-    assert tg.platform.transport.overall_rate == OVERALL_RATE == 30.0
+    assert tg.platform.transport.overall_rate == OVERALL_RATE == 25.0  # below Telegram's 30
     await burst(tg.db, 40)
     deliverer = Deliverer(tg.db, [tg.platform.transport])  # the wiring's own transport
 

@@ -433,12 +433,14 @@ async def test_settings_are_exported_typed_and_an_earlier_export_s_strings_are_r
         "reminder_leads": [2880, 90], "leaderboard_on": True, "leaderboard_weekday": 5,
         "leaderboard_time": "09:15", "recognition": True, "nudges": True,
         "milestones": ["2500.50", "10000.00"],
+        "goals": [{"kind": "referrals", "period": "month", "target": "40"},
+                  {"kind": "business", "period": "year", "target": "250000.50"}],
     }  # fmt: skip
-    # what the version before typed schedules exported
+    # what the version before typed schedules (and goals) exported
     earlier = {"meeting_weekday": 1, "meeting_time": "07:00", "meeting_place": "Cafe Central",
                "reminder_leads": "2880,90", "leaderboard_schedule": "5 09:15",
                "recognition": True, "nudges": True, "milestones": "2500.50,10000.00"}  # fmt: skip
     document["groups"][0]["settings"] = earlier
     await import_document(empty, document)
     again = await export_document(empty)
-    assert again["groups"][0]["settings"] == settings
+    assert again["groups"][0]["settings"] == {**settings, "goals": []}
