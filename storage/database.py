@@ -229,11 +229,16 @@ class Database:
                 await session.close()
 
     @contextlib.asynccontextmanager
-    async def writing(self) -> AsyncIterator[AsyncConnection]:
+    async def writing(self, *, rebuilds_tables: bool = False) -> AsyncIterator[AsyncConnection]:
         """A connection in one writing transaction: committed on success, rolled back on
         error. On SQLite it is the process's one writer until then (`BEGIN IMMEDIATE`, the
         write lock, waited for with the loop free), so the body must await nothing but its
         statements: one that lets the loop run another task is rolled back (RuntimeError).
+
+        `rebuilds_tables` (migrations): on SQLite, foreign keys are off while the body
+        copies a table into a new one and drops the old (Alembic's batch mode; with them on,
+        dropping a table that members and referrals point at fails), and every reference is
+        checked before the COMMIT, as SQLite's own procedure for altering a table says.
         """
         if self._write_lock is None:
             async with self.engine.begin() as connection:
@@ -241,15 +246,25 @@ class Database:
             return
         async with self._write_lock, self._units.connect() as connection:
             await connection.begin()  # SQLAlchemy's view only: no BEGIN is sent
-            driver = SqliteDriver(sqlite3_of(await connection.get_raw_connection()))
-            await driver.begin_immediate()
+            raw = sqlite3_of(await connection.get_raw_connection())
+            driver = SqliteDriver(raw)
+            if rebuilds_tables:  # only outside a transaction does this pragma take effect
+                await driver.command("PRAGMA foreign_keys = OFF")
             try:
-                with _alone():
-                    yield connection
-                await driver.command("COMMIT")
-            except BaseException as error:
-                await _abandon(connection, driver, error)
-                raise
+                await driver.begin_immediate()
+                try:
+                    with _alone():
+                        yield connection
+                    if rebuilds_tables and (broken := raw.execute("PRAGMA foreign_key_check")
+                                            .fetchall()):  # fmt: skip
+                        raise RuntimeError(f"references left dangling: {broken[:5]}")
+                    await driver.command("COMMIT")
+                except BaseException as error:
+                    await _abandon(connection, driver, error)
+                    raise
+            finally:
+                if rebuilds_tables:
+                    await driver.command("PRAGMA foreign_keys = ON")
 
     def reading(self) -> AsyncConnection:
         """A connection for reads (`async with db.reading() as connection`): each statement

@@ -30,13 +30,27 @@ def _upgrade(connection: Any, revision: str) -> None:
     command.upgrade(config, revision)
 
 
+def _downgrade(connection: Any, revision: str) -> None:
+    config = alembic_config()
+    config.attributes["connection"] = connection
+    command.downgrade(config, revision)
+
+
 async def upgrade(db: Database, revision: str = "head") -> None:
     """Bring the schema up to `revision`; several instances starting at once take turns
     (on SQLite, as every writer does: `Database.writing`)."""
-    async with db.writing() as conn:
+    async with db.writing(rebuilds_tables=True) as conn:
         if not db.is_sqlite:
             await conn.execute(text("SELECT pg_advisory_xact_lock(7243011)"))
         await conn.run_sync(_upgrade, revision)
+
+
+async def downgrade(db: Database, revision: str) -> None:
+    """Take the schema back to `revision` (tests, and an operator undoing an upgrade)."""
+    async with db.writing(rebuilds_tables=True) as conn:
+        if not db.is_sqlite:
+            await conn.execute(text("SELECT pg_advisory_xact_lock(7243011)"))
+        await conn.run_sync(_downgrade, revision)
 
 
 def _revision(connection: Any) -> str | None:

@@ -5,15 +5,13 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from datetime import time
 from pathlib import Path
-from typing import Any
 
 import pytest
-from alembic import command
 from sqlalchemy import text
 from sqlmodel import select
 
 from storage.database import Database
-from storage.migrate import alembic_config, upgrade
+from storage.migrate import downgrade, upgrade
 from storage.tables import Group
 from tests.conftest import POSTGRES_URL, _reset_postgres, database_urls
 
@@ -49,12 +47,11 @@ async def _insert_old(db: Database) -> None:
                 ":weekday, :clock, :leads, :board, true, true, :marks)"
             ), dict(id=n, chat=f"g{n}", weekday=3 if clock else None, clock=clock, leads=leads,
                     board=board, marks=marks))  # fmt: skip
-
-
-def _downgrade(connection: Any, revision: str) -> None:
-    config = alembic_config()
-    config.attributes["connection"] = connection
-    command.downgrade(config, revision)
+            # rows that point at the group: rebuilding the groups table must keep them
+            await conn.execute(text(
+                "INSERT INTO members (id, group_id, platform_user_id, name, role, joined_at) "
+                "VALUES (:id, :id, :user, :user, 'leader', '2026-11-01 00:00:00')"
+            ), dict(id=n, user=f"u{n}"))  # fmt: skip
 
 
 async def test_existing_groups_read_the_same_settings_typed_and_back(empty: Database) -> None:
@@ -70,8 +67,7 @@ async def test_existing_groups_read_the_same_settings_typed_and_back(empty: Data
         (None, [], False, None, None, []),
         (time(18, 30), [2880, 90], True, 4, time(16, 0), ["250.50"]),
     ]
-    async with empty.engine.begin() as conn:
-        await conn.run_sync(_downgrade, "0004")
+    await downgrade(empty, "0004")
     async with empty.engine.connect() as conn:
         rows = (await conn.execute(text(
             "SELECT meeting_time, reminder_leads, leaderboard_schedule, milestones FROM groups "
