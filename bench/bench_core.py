@@ -46,14 +46,15 @@ from sqlmodel import col
 from sqlmodel import select as orm_select
 
 from bench.seed import TABLES, Plan, SeedReport, prepare, row_counts
-from bot.actions.reports import BALANCE_TITLE, balance_line, standings_lines
+from bot.actions.reports import BALANCE_TITLE, CONVERSION_TITLE, balance_line, standings_lines
+from bot.conversion import Conversion
 from bot.messages import ChatRef, Incoming, Platform, Reply, Section, Sender, to_sender
 from bot.periods import Period, window
 from bot.service import Core, GroupDefaults
 from storage import directory, reports
 from storage.database import Database
 from storage.reports import Standing, Totals
-from storage.tables import Member, OneToOne, Referral, Thanks, Visitor
+from storage.tables import Ceu, Member, OneToOne, Referral, Thanks, Visitor
 
 DEFAULT_SQLITE = Path("/tmp/referral-bot-bench.db")
 RESULTS = Path(__file__).with_name("results") / "core.json"
@@ -199,6 +200,7 @@ class GroupRows:
     thanks: Sequence[Thanks]
     one_to_ones: Sequence[OneToOne]
     visitors: Sequence[Visitor]
+    ceus: Sequence[Ceu]
 
 
 async def load_group_rows(db: Database, chapter: Chapter, person: Person) -> GroupRows:
@@ -216,7 +218,7 @@ async def load_group_rows(db: Database, chapter: Chapter, person: Person) -> Gro
 
         return GroupRows(
             group, member, await rows(Member), await rows(Referral), await rows(Thanks),
-            await rows(OneToOne), await rows(Visitor),
+            await rows(OneToOne), await rows(Visitor), await rows(Ceu),
         )  # fmt: skip
 
 
@@ -260,14 +262,18 @@ async def naive_balance(db: Database, chapter: Chapter, person: Person) -> Any:
             )
         for v in data.visitors:
             totals.visitors += _in(v, span.start, span.end) and v.host_id == me
+        for u in data.ceus:
+            totals.ceus += _in(u, span.start, span.end) and u.member_id == me
         lines.append(f"{span.label}: {balance_line(totals, data.group.currency)}")
         numbers.append(totals)
     to_sender(f"Balance of {data.member.name}", Section(BALANCE_TITLE, tuple(lines)))
     return numbers
 
 
-def _standings(standings: Sequence[Standing]) -> list[tuple[int, int, Decimal, int]]:
-    return sorted((s.member_id, s.given, s.credited, s.one_to_ones) for s in standings)
+def _standings(
+    standings: Sequence[Standing],
+) -> list[tuple[int, int, dict[str, Decimal], int, int]]:
+    return sorted((s.member_id, s.given, s.credited, s.one_to_ones, s.ceus) for s in standings)
 
 
 async def naive_leaderboard(db: Database, chapter: Chapter, person: Person) -> Any:
@@ -276,9 +282,11 @@ async def naive_leaderboard(db: Database, chapter: Chapter, person: Person) -> A
     group = data.group
     span = window(Period.QUARTER, datetime.now(UTC), group.timezone)
     lines: dict[int, dict[str, Any]] = defaultdict(dict)
+    statuses: dict[str, int] = {}  # the group's conversion
     for r in data.referrals:
         if _in(r, span.start, span.end):
             lines[r.giver_id]["given"] = lines[r.giver_id].get("given", 0) + 1
+            statuses[r.status] = statuses.get(r.status, 0) + 1
     for t in data.thanks:
         if t.amount is not None and _in(t, span.start, span.end):
             credited = lines[t.to_id].setdefault("credited", {})
@@ -287,10 +295,16 @@ async def naive_leaderboard(db: Database, chapter: Chapter, person: Person) -> A
         if _in(o, span.start, span.end):
             for who in (o.member_a_id, o.member_b_id):
                 lines[who]["one_to_ones"] = lines[who].get("one_to_ones", 0) + 1
+    for u in data.ceus:
+        if _in(u, span.start, span.end):
+            lines[u.member_id]["ceus"] = lines[u.member_id].get("ceus", 0) + 1
     names = {m.id: m.name for m in data.members}
     standings = [Standing(i, names[i], **fields) for i, fields in lines.items()]
+    conversion = Section(CONVERSION_TITLE, (f"The group: {Conversion.of(statuses).describe()}",))
     to_sender(  # standings_lines ranks them
-        f"Leaderboard of {group.name}", standings_lines(standings, span.label, group.currency)
+        f"Leaderboard of {group.name}",
+        standings_lines(standings, span.label, group.currency),
+        conversion,
     )
     return _standings(standings)
 

@@ -110,7 +110,7 @@ class Referral(SQLModel, table=True):
     __tablename__ = "referrals"
     __table_args__ = (
         UniqueConstraint("group_id", "number"),
-        Index("ix_referrals_group_time", "group_id", "voided", "created_at", "giver_id"),
+        Index("ix_referrals_group_time", "group_id", "voided", "created_at", "giver_id", "status"),
         Index("ix_referrals_giver", "giver_id", "voided", "created_at"),
         Index("ix_referrals_receiver", "receiver_id", "voided", "created_at"),
         Index(
