@@ -100,8 +100,10 @@ class Occasions:
 
     async def _advance(self, unit: Unit, kind: Kind, group_id: int, now: datetime) -> None:
         group = await post_schedule.lock_group(unit.session, group_id)
-        if group is not None:
-            after = None if stopped(group, now) else next_due(kind, group, now, catch_up=False)
+        if group is not None and stopped(group, now):  # none of its posts is scheduled
+            await post_schedule.drop(unit.session, [(group_id, name) for name in KINDS])
+        elif group is not None:
+            after = next_due(kind, group, now, catch_up=False)
             await post_schedule.set_due(unit.session, group_id, kind.name, after)
 
     async def _claim(
