@@ -169,7 +169,7 @@ async def test_a_chat_unreachable_for_a_week_stops_until_the_bot_is_used_there(
     assert await scheduler.tick() == 1
     [post] = await reminders(db)
     text = json.loads(post.payload)["text"]
-    transport.script[text] = [Sent.unreachable("not_in_channel", chat_gone=True)]
+    transport.script[text] = [Sent.unreachable("not_in_channel", chat_gone=True)]  # Slack's
     assert await drain(deliverer) == 1
     [post] = await reminders(db)
     assert (post.status, post.last_error) == ("failed", "not_in_channel")
@@ -178,8 +178,8 @@ async def test_a_chat_unreachable_for_a_week_stops_until_the_bot_is_used_there(
     clock.now = datetime(2026, 12, 2, 7, tzinfo=UTC)
     assert await scheduler.tick() == 1
     [_, second] = await reminders(db)
-    transport.script[json.loads(second.payload)["text"]] = [Sent.unreachable("not_in_channel",
-                                                                           chat_gone=True)]  # fmt: skip
+    gone = Sent.unreachable("not_in_channel", chat_gone=True)
+    transport.script[json.loads(second.payload)["text"]] = [gone]
     await drain(deliverer)
     assert await unreachable_since(db) == ONE_HOUR_BEFORE
     # a week unreachable: nothing is scheduled any more, at the tick or at start-up
