@@ -17,7 +17,8 @@ LEAD = 60  # minutes
 
 async def reminder_in(db: Database, seconds: float) -> datetime:
     """Move the group's meeting to LEAD minutes after `seconds` from now, with one reminder
-    LEAD minutes before it (`/settings reminders 1h`); when the meeting starts (UTC)."""
+    LEAD minutes before it (`/settings reminders 1h`); when the meeting starts (in the
+    group's timezone)."""
     at = (datetime.now(UTC) + timedelta(seconds=seconds)).replace(microsecond=0)
     meeting = at + timedelta(minutes=LEAD)
     async with db.transaction() as session:
@@ -31,4 +32,4 @@ async def reminder_in(db: Database, seconds: float) -> datetime:
             .where(col(ScheduledPost.kind) == "reminder")
             .values(due_at=at)
         )
-    return meeting
+    return local
