@@ -24,12 +24,10 @@ async def reminder_in(db: Database, seconds: float) -> datetime:
     async with db.transaction() as session:
         [zone] = (await session.exec(select(Group.timezone))).all()
         local = meeting.astimezone(ZoneInfo(zone))
-        await session.exec(update(Group).values(  # type: ignore[call-overload]
+        await session.exec(update(Group).values(
             meeting_weekday=local.weekday(), meeting_time=local.time(), reminder_leads=[LEAD]
         ))  # fmt: skip
         await session.exec(
-            update(ScheduledPost)  # type: ignore[call-overload]
-            .where(col(ScheduledPost.kind) == "reminder")
-            .values(due_at=at)
+            update(ScheduledPost).where(col(ScheduledPost.kind) == "reminder").values(due_at=at)
         )
     return local

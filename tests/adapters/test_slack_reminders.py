@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from sqlmodel import select
+from sqlmodel import col, select
 
 from adapters.slack.transport import SlackTransport
 from app.scheduler import PostScheduler
@@ -99,7 +99,7 @@ async def test_a_channel_that_refuses_posts_marks_the_group_unreachable(
     await bot.command("/meeting", "set tuesday 08:00")  # its notice to the channel
     await bot.deliver()
     async with bot.db.transaction(write=False) as session:
-        last = (await session.exec(select(OutboxMessage).order_by(OutboxMessage.id))).all()[-1]
+        last = (await session.exec(select(OutboxMessage).order_by(col(OutboxMessage.id)))).all()[-1]
     assert (last.status, last.last_error) == ("failed", error)
     assert await unreachable_since(bot) is not None
     await bot.command("/balance")  # used there again

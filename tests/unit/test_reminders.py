@@ -10,7 +10,7 @@ import json
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from app.scheduler import PostScheduler
 from bot import buttons
@@ -28,7 +28,7 @@ ONE_HOUR_BEFORE = datetime(2026, 11, 26, 6, 0, tzinfo=UTC)
 
 async def reminders(db: Database) -> list[OutboxMessage]:
     async with db.transaction(write=False) as session:
-        rows = (await session.exec(select(OutboxMessage).order_by(OutboxMessage.id))).all()
+        rows = (await session.exec(select(OutboxMessage).order_by(col(OutboxMessage.id)))).all()
     return [r for r in rows if json.loads(r.payload)["text"].startswith("Reminder:")]
 
 
