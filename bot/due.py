@@ -96,5 +96,6 @@ def next_due(kind: Kind, group: Any, now: datetime, *, catch_up: bool) -> dateti
     """When the group's next post of `kind` is due, for `post_schedule`: the first
     occurrence after `now`; with `catch_up` (at start-up, after downtime) the first one
     still useful, which may have passed (it is posted then, once: the claim decides)."""
-    after = now - kind.useful_for if catch_up else now
-    return kind.following(group, after)
+    if catch_up and (missed := due(kind, group, now)) is not None:
+        return missed
+    return kind.following(group, now)

@@ -118,3 +118,10 @@ def test_each_leads_next_reminder() -> None:
     found = reminder_times.next_each(group, utc(2026, 12, 9, 12))  # the 24 h one just passed
     assert [(r.lead, r.at) for r in found] == [(1440, utc(2026, 12, 16, 7)),
                                                (60, utc(2026, 12, 10, 6))]  # fmt: skip
+
+
+def test_catching_up_after_downtime_names_the_missed_reminder_while_useful() -> None:
+    group = Settings()
+    back = utc(2026, 12, 10, 6, 30)  # the 1 h reminder passed, the meeting not yet
+    assert next_due(REMINDER, group, back, catch_up=True) == utc(2026, 12, 10, 6)
+    assert next_due(REMINDER, group, MEETING, catch_up=True) == utc(2026, 12, 16, 7)
