@@ -53,17 +53,6 @@ async def mark_unreachable(session: AsyncSession, group_id: int, now: datetime) 
     )
 
 
-async def mark_reachable(unit: Unit, platform: str, chat_id: str) -> int:
-    """The bot is back in the chat (added again): its group is reachable."""
-    result = await unit.session.exec(
-        update(Group)
-        .where(col(Group.platform) == platform, col(Group.chat_id) == chat_id)
-        .where(col(Group.unreachable_since).is_not(None))
-        .values(unreachable_since=None)
-    )
-    return int(result.rowcount or 0)
-
-
 async def give_up_chat(unit: Unit, platform: str, chat_id: str, now: datetime) -> int:
     """The bot was removed from a group chat: the group is unreachable from now, and its
     unsent group posts fail (kept, with the reason, never retried); private messages to
