@@ -1,7 +1,8 @@
 """A group whose chat no longer takes the bot's posts (the bot was removed, the channel is
 gone): its posts there are recorded as undeliverable (`bot.delivery`, the adapters), and
 once it has stayed so for `STOP_AFTER` its scheduled posts stop being scheduled, until
-someone uses the bot in that chat again (`bot.service`) or the bot is added back.
+someone sends a command in that chat again (`bot.service`): adding the bot back
+alone does not (no command has come through it yet).
 """
 
 from __future__ import annotations
