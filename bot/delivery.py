@@ -26,7 +26,7 @@ from typing import Any, NamedTuple, Protocol
 
 from bot import held
 from bot.messages import Reply
-from storage import outbox
+from storage import chats, outbox
 from storage.clock import utcnow
 from storage.database import Database
 from storage.tables import OutboxMessage
@@ -87,6 +87,9 @@ class Sent:
     outcome: Outcome
     retry_after: float = 0.0
     reason: str = ""
+    # UNREACHABLE because the chat itself no longer takes the bot's posts (removed from it,
+    # the channel gone): a group post marks its group unreachable (`bot.reachability`)
+    chat_gone: bool = False
 
     @classmethod
     def ok(cls) -> Sent:
@@ -101,8 +104,8 @@ class Sent:
         return cls(Outcome.SERVER_ERROR, reason=reason)
 
     @classmethod
-    def unreachable(cls, reason: str) -> Sent:
-        return cls(Outcome.UNREACHABLE, reason=reason)
+    def unreachable(cls, reason: str, *, chat_gone: bool = False) -> Sent:
+        return cls(Outcome.UNREACHABLE, reason=reason, chat_gone=chat_gone)
 
     @classmethod
     def not_started(cls, reason: str) -> Sent:
@@ -330,6 +333,8 @@ class Deliverer:
                 )  # fmt: skip
             if applied and status != outbox.PENDING and slot is not None:
                 await outbox.pace(session, row, slot)
+            if applied and result.chat_gone and row.recipient_user_id is None:
+                await chats.mark_unreachable(session, row.group_id, now)
         if applied:
             self._held_until(retry_at if status == outbox.PENDING else slot)
         if not applied or result.outcome is not Outcome.OK:

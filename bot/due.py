@@ -20,6 +20,7 @@ from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bot import reminder_times
 from bot.schedule import leaderboard_slot, next_occurrence, previous_occurrence
 
 Slot = Callable[[Any], tuple[int, time] | None]
@@ -49,21 +50,52 @@ class Kind:
         posts that week's leaderboard twice."""
         return at.astimezone(ZoneInfo(group.timezone)).date().isoformat()
 
+    def useful_until(self, group: Any, at: datetime) -> datetime:
+        """Until when the occurrence at `at` is still worth posting when it was missed."""
+        return at + self.useful_for
+
+
+class Reminders(Kind):
+    """Meeting reminders (`bot.reminder_times`): several a week, one per lead; each is
+    useful only until its meeting starts, and its claim names the meeting and the lead."""
+
+    def latest(self, group: Any, now: datetime) -> datetime | None:
+        found = reminder_times.latest(group, now)
+        return None if found is None else found.at
+
+    def following(self, group: Any, after: datetime) -> datetime | None:
+        found = reminder_times.following(group, after)
+        return None if found is None else found.at
+
+    def occurrence_key(self, group: Any, at: datetime) -> str:
+        found = reminder_times.at_moment(group, at)
+        meeting = at if found is None else found.meeting
+        day = meeting.astimezone(ZoneInfo(group.timezone)).date().isoformat()
+        return f"{day}-{0 if found is None else found.lead}m"
+
+    def useful_until(self, group: Any, at: datetime) -> datetime:
+        found = reminder_times.at_moment(group, at)
+        return at if found is None else found.meeting - timedelta(microseconds=1)
+
 
 LEADERBOARD = Kind("leaderboard", leaderboard_slot, timedelta(hours=24))
+REMINDER = Reminders("reminder", reminder_times.meeting_slot, timedelta(0))
 KINDS: dict[str, Kind] = {kind.name: kind for kind in (LEADERBOARD,)}
+KINDS[REMINDER.name] = REMINDER
 
 
 def due(kind: Kind, group: Any, now: datetime) -> datetime | None:
     """The occurrence to post at `now`: the latest one at or before it, while it is still
-    useful (a leaderboard missed by more than 24 hours is skipped); else None."""
+    useful (a leaderboard missed by more than 24 hours is skipped, a reminder once its
+    meeting started); else None."""
     at = kind.latest(group, now)
-    return at if at is not None and now - at <= kind.useful_for else None
+    return at if at is not None and now <= kind.useful_until(group, at) else None
 
 
 def next_due(kind: Kind, group: Any, now: datetime, *, catch_up: bool) -> datetime | None:
     """When the group's next post of `kind` is due, for `post_schedule`: the first
     occurrence after `now`; with `catch_up` (at start-up, after downtime) the first one
     still useful, which may have passed (it is posted then, once: the claim decides)."""
-    after = now - kind.useful_for if catch_up else now
-    return kind.following(group, after)
+    if catch_up and (missed := due(kind, group, now)) is not None:
+        return missed
+    return kind.following(group, now)

@@ -29,9 +29,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from bot import weekly
-from bot.due import KINDS, LEADERBOARD, Kind, due, next_due
+from bot import reminders, weekly
+from bot.due import KINDS, LEADERBOARD, REMINDER, Kind, due, next_due
 from bot.messages import Reply
+from bot.reachability import stopped
 from storage import outbox, post_schedule
 from storage.clock import utcnow
 from storage.database import Database
@@ -51,6 +52,7 @@ class Post:
 
 
 POSTS: dict[str, Post] = {"leaderboard": Post(LEADERBOARD, weekly.gather, weekly.compose)}
+POSTS["reminder"] = Post(REMINDER, reminders.gather, reminders.compose)
 assert set(POSTS) == set(KINDS), "every kind of post is made by a Post"
 
 
@@ -63,7 +65,8 @@ class Occasions:
     async def run(self, group_id: int, kind_name: str, now: datetime | None = None) -> str:
         """Post the group's due occurrence of `kind_name` once; the outcome: `posted`,
         `claimed` (made already, here or by another instance), `not_due` (nothing due, or
-        no longer useful), `changed` (the settings changed meanwhile) or `gone`."""
+        no longer useful), `changed` (the settings changed meanwhile), `unreachable` (its
+        chat has not taken posts for a week: no longer scheduled) or `gone`."""
         post, now = POSTS[kind_name], now or self.clock()
         read = await self.db.run(lambda unit: self._read(unit, post, group_id, now), write=False)
         if isinstance(read, str):
@@ -85,6 +88,8 @@ class Occasions:
         group = await post_schedule.lock_group(unit.session, group_id, lock=False)
         if group is None:
             return "gone"
+        if stopped(group, now):
+            return "unreachable"
         at = due(post.kind, group, now)
         if at is None:
             return "not_due"
@@ -95,7 +100,9 @@ class Occasions:
 
     async def _advance(self, unit: Unit, kind: Kind, group_id: int, now: datetime) -> None:
         group = await post_schedule.lock_group(unit.session, group_id)
-        if group is not None:
+        if group is not None and stopped(group, now):  # none of its posts is scheduled
+            await post_schedule.drop(unit.session, [(group_id, name) for name in KINDS])
+        elif group is not None:
             after = next_due(kind, group, now, catch_up=False)
             await post_schedule.set_due(unit.session, group_id, kind.name, after)
 
@@ -135,7 +142,7 @@ async def build_schedule(db: Database, now: datetime) -> int:
             for name, kind in KINDS.items():
                 key = (int(group.id or 0), name)
                 was = stored.get(key)
-                at = next_due(kind, group, now, catch_up=False)
+                at = None if stopped(group, now) else next_due(kind, group, now, catch_up=False)
                 if was is not None and at is not None and was <= now:
                     continue  # missed while down: made (or skipped) by the next tick
                 if at is None:

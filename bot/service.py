@@ -27,7 +27,7 @@ from typing import Any
 import orjson
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from bot import actions, buttons, grammar, held, presses
+from bot import actions, buttons, grammar, held, presses, reachability
 from bot import commands as c
 from bot.commands import Command
 from bot.context import LEADER, MEMBER, Context, Refusal
@@ -70,6 +70,11 @@ class GroupDefaults:
 
     timezone: str = "UTC"
     currency: str = "USD"
+
+
+class _WritesAfterAll(Exception):
+    """A command that only reads, run where it must write after all (its group's chat
+    answers again: `bot.reachability.resume`): run again in a writing unit."""
 
 
 class _Answer(Exception):
@@ -259,6 +264,8 @@ class Core:
 
         try:
             return await self.db.run(work, write=writes)
+        except _WritesAfterAll:
+            pass
         except DBAPIError as error:  # a command that only reads found something to write
             if writes or not is_read_only(error):
                 raise
@@ -298,6 +305,10 @@ class Core:
             await self._check_presser(unit, group, member, press)
         now = self.clock()
         group = group or await self._create_group(unit, incoming, now)
+        if group.unreachable_since is not None and group.chat_id == incoming.chat.chat_id:
+            if not unit.write:  # the bot is used in its chat again: that writes
+                raise _WritesAfterAll
+            await reachability.resume(unit.session, group, now)
         member, joined = await self._sender(unit, group, member, incoming, now, joins)
         gone = member is not None and member.left_at is not None
         if gone and recording and not isinstance(command, actions.BRINGS_BACK):

@@ -1,9 +1,14 @@
-"""A chat that changes its id: a Telegram group upgraded to a supergroup keeps its group."""
+"""A group's chat as the platform sees it: a chat that changes its id (a Telegram group
+upgraded to a supergroup keeps its group), and a chat that no longer takes the bot's posts
+(`groups.unreachable_since`, `bot.reachability`)."""
 
 from __future__ import annotations
 
-from sqlalchemy import update
+from datetime import datetime
+
+from sqlalchemy import func, update
 from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.tables import Group, OutboxMessage
 from storage.units import Unit
@@ -38,9 +43,25 @@ async def move_chat(unit: Unit, platform: str, old_chat_id: str, new_chat_id: st
     return True
 
 
-async def give_up_chat(unit: Unit, platform: str, chat_id: str) -> int:
-    """The bot was removed from a group chat: its unsent group posts fail (kept, with the
-    reason, never retried); private messages to members are not affected."""
+async def mark_unreachable(session: AsyncSession, group_id: int, now: datetime) -> None:
+    """A post to the group's chat was refused for good: unreachable since now, unless it
+    was already (the first refusal's time is kept)."""
+    await session.exec(
+        update(Group)
+        .where(col(Group.id) == group_id)
+        .values(unreachable_since=func.coalesce(col(Group.unreachable_since), now))
+    )
+
+
+async def give_up_chat(unit: Unit, platform: str, chat_id: str, now: datetime) -> int:
+    """The bot was removed from a group chat: the group is unreachable from now, and its
+    unsent group posts fail (kept, with the reason, never retried); private messages to
+    members are not affected."""
+    await unit.session.exec(
+        update(Group)
+        .where(col(Group.platform) == platform, col(Group.chat_id) == chat_id)
+        .values(unreachable_since=func.coalesce(col(Group.unreachable_since), now))
+    )
     result = await unit.session.exec(
         update(OutboxMessage)
         .where(

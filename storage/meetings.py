@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import case, update
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -49,15 +50,38 @@ async def rsvps(session: AsyncSession, group_id: int, starts_at: datetime) -> di
     return answers
 
 
+def _standing() -> Any:
+    """A response's attendance: what a leader recorded, else an RSVP of substitute (it
+    stands unless a leader changes it); else NULL."""
+    rsvp_substitute = case((col(MeetingResponse.rsvp) == "substitute", "substitute"), else_=None)
+    return func.coalesce(col(MeetingResponse.attendance), rsvp_substitute)
+
+
 async def attendance(session: AsyncSession, group_id: int, starts_at: datetime) -> dict[int, str]:
-    """What was recorded of one meeting: member id -> attendance."""
+    """What stands of one meeting: member id -> attendance (`_standing`)."""
+    status = _standing()
     statement = (
-        select(MeetingResponse.member_id, MeetingResponse.attendance)
+        select(MeetingResponse.member_id, status)
         .join(Meeting, col(Meeting.id) == MeetingResponse.meeting_id)
         .where(Meeting.group_id == group_id, Meeting.starts_at == starts_at)
-        .where(col(MeetingResponse.attendance).is_not(None))
+        .where(status.is_not(None))
     )
-    return {member_id: str(status) for member_id, status in await session.exec(statement)}
+    return {member_id: str(found) for member_id, found in await session.exec(statement)}
+
+
+async def attendance_counts(
+    session: AsyncSession, group_id: int, member_id: int, now: datetime
+) -> dict[str, int]:
+    """A member's attendance at the group's meetings started by `now`: status -> count."""
+    status = _standing()
+    statement = (
+        select(status, func.count())
+        .join(Meeting, col(Meeting.id) == MeetingResponse.meeting_id)
+        .where(Meeting.group_id == group_id, MeetingResponse.member_id == member_id)
+        .where(col(Meeting.starts_at) <= now, status.is_not(None))
+        .group_by(status)
+    )
+    return {str(found): int(count) for found, count in await session.exec(statement)}
 
 
 async def schedule_set_at(session: AsyncSession, group_id: int) -> datetime | None:

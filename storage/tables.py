@@ -63,6 +63,10 @@ class Group(SQLModel, table=True):
 
     # "kind:target:period,..." (`bot.goals`): one goal per kind, e.g. "referrals:40:month"
     goals: str = Field(default="", max_length=400)
+    # When a post to the group's chat first failed because the bot is no longer there
+    # (removed, channel gone); None: reachable. A week of it stops its scheduled posts
+    # until the bot is used there again (`bot.reachability`).
+    unreachable_since: datetime | None = None
 
 
 class ScheduledPost(SQLModel, table=True):

@@ -28,6 +28,8 @@ UNREACHABLE = frozenset({
     "cannot_dm_bot", "user_disabled", "team_access_not_granted", "token_revoked",
     "invalid_auth", "not_authed", "restricted_action", "missing_scope", "messages_tab_disabled",
 })  # fmt: skip
+# the channel itself no longer takes the bot's posts (a group post marks its group)
+CHAT_GONE = frozenset({"channel_not_found", "not_in_channel", "is_archived"})
 TRANSIENT = frozenset({
     "internal_error", "fatal_error", "service_unavailable", "request_timeout", "ratelimited",
 })  # fmt: skip
@@ -43,7 +45,7 @@ def classify(error: SlackApiError) -> Sent:
     if response.status_code >= 500 or code in TRANSIENT:
         return Sent.server_error(f"{response.status_code} {code}")
     # UNREACHABLE and any other refusal: Slack would refuse the same request again.
-    return Sent.unreachable(code)
+    return Sent.unreachable(code, chat_gone=code in CHAT_GONE)
 
 
 class SlackTransport:

@@ -300,9 +300,9 @@ class TelegramPlatform:
             return
         self.admins.forget(change.chat.id)
         if change.new_chat_member.status in ("left", "kicked"):
-            chat_id = str(change.chat.id)
-            await self.db.run(lambda unit: chats.give_up_chat(unit, "telegram", chat_id))
-            log.info("removed from a telegram chat: its pending posts were given up")
+            chat_id, now = str(change.chat.id), self.core.clock()
+            await self.db.run(lambda unit: chats.give_up_chat(unit, "telegram", chat_id, now))
+            log.info("removed from a telegram chat: unreachable, its pending posts given up")
 
     async def on_error(self, update: object, context: Context) -> None:
         # Where it failed, never the error's text: that may quote what a member typed.

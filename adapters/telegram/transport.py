@@ -35,6 +35,7 @@ NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 # Telegram's words for a private chat the person has not opened (or has closed).
 NOT_STARTED = ("can't initiate conversation", "blocked by the user")
 TOPIC_GONE = "thread not found"  # "Bad Request: message thread not found"
+CHAT_NOT_FOUND = "chat not found"  # "Bad Request: chat not found": the group is gone
 
 
 def seconds(period: int | float | timedelta) -> float:
@@ -82,11 +83,12 @@ class TelegramTransport:
             said = error.message.lower()
             if message.recipient_user_id is not None and any(w in said for w in NOT_STARTED):
                 return Sent.not_started("forbidden: not started")
-            return Sent.unreachable("forbidden")
+            return Sent.unreachable("forbidden", chat_gone=message.recipient_user_id is None)
         except ChatMigrated:
             return Sent.unreachable("chat_migrated")
         except BadRequest as error:  # the chat is gone, or Telegram refuses this message
-            return Sent.unreachable("bad_request: " + error.message[:80])
+            gone = CHAT_NOT_FOUND in error.message.lower()
+            return Sent.unreachable("bad_request: " + error.message[:80], chat_gone=gone)
         except NetworkError as error:  # timeouts, 5xx, connection errors
             return Sent.server_error(type(error).__name__)
         return Sent.ok()

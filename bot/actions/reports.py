@@ -11,11 +11,12 @@ from bot.conversion import Conversion
 from bot.messages import Reply, Section, to_sender
 from bot.periods import Period, Window, window
 from bot.texts import amounts, natural_key, plural, signed
-from storage import reports
+from storage import meetings, reports
 
 LEADERBOARD_LINES = 15
 BALANCE_TITLE = "Referrals, closed business, one-to-ones, visitors and CEUs"
 CONVERSION_TITLE = "Conversion (won of closed)"
+ATTENDANCE_TITLE = "Attendance at meetings"
 
 
 def _heading(label: str) -> str:
@@ -60,11 +61,19 @@ async def show_balance(ctx: Context, cmd: c.ShowBalance) -> list[Reply]:
         for span, totals in zip(spans, found, strict=True)
     ]
     gone = " (no longer in the group)" if member.left_at is not None else ""
-    return [to_sender(
-        f"Balance of {member.name}{gone}",
-        Section(BALANCE_TITLE, tuple(lines)),
-        Section(CONVERSION_TITLE, tuple(conversions)),
-    )]  # fmt: skip
+    sections = [Section(BALANCE_TITLE, tuple(lines)), Section(CONVERSION_TITLE, tuple(conversions))]
+    counts = await meetings.attendance_counts(ctx.session, ctx.group_id, member.id, ctx.now)
+    if counts or ctx.group.meeting_weekday is not None:  # once the group keeps meetings
+        sections.append(Section(ATTENDANCE_TITLE, (f"All time: {attendance_line(counts)}",)))
+    return [to_sender(f"Balance of {member.name}{gone}", *sections)]
+
+
+def attendance_line(counts: dict[str, int]) -> str:
+    """Attendance in BNI's PALMS terms; a substitute is never an absence."""
+    return (f"{counts.get('present', 0)} present · {counts.get('late', 0)} late · "
+            f"{plural(counts.get('absent', 0), 'absence')} · "
+            f"{counts.get('medical', 0)} medical · "
+            f"{plural(counts.get('substitute', 0), 'substitute')}")  # fmt: skip
 
 
 def ranked(

@@ -8,6 +8,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot import commands as c
+from bot import reminder_times
 from bot.actions.meetings import timezone_changed
 from bot.context import LEADER, MEMBER, Context, Refusal
 from bot.due import LEADERBOARD
@@ -23,7 +24,7 @@ _COLUMNS = {"timezone": "timezone", "currency": "currency", "recognition": "reco
             "nudges": "nudges", "reminders": "reminder_leads",
             "milestones": "milestones"}  # fmt: skip
 # The settings the scheduled posts' times follow (`bot.occasions.reschedule`).
-_SCHEDULING = ("timezone", "leaderboard")
+_SCHEDULING = ("timezone", "leaderboard", "reminders")
 
 
 def _store(group: Any, name: str, value: object) -> str:
@@ -67,18 +68,31 @@ def _leaderboard_text(group: Any, now: datetime) -> str:
     return f"{when}; next {local:%a %d %b %H:%M}"
 
 
+def _reminders_text(group: Any, now: datetime) -> str:
+    """The leads, each with its next reminder's local time."""
+    leads = [format_lead(m) for m in reminder_leads(group)]
+    if not leads:
+        return "off"
+    coming = reminder_times.next_each(group, now)
+    if not coming:
+        return f"{' '.join(leads)} (no meeting is set, so none is posted)"
+    zone = ZoneInfo(group.timezone)
+    nexts = ", ".join(f"{format_lead(r.lead)} {r.at.astimezone(zone):%a %d %b %H:%M}"
+                      for r in coming)  # fmt: skip
+    return f"{' '.join(leads)}; next {nexts}"
+
+
 def _settings_lines(ctx: Context) -> tuple[str, ...]:
     g = ctx.group
     meeting = (f"{weekday_name(g.meeting_weekday)} {g.meeting_time:%H:%M}"
                if g.meeting_weekday is not None and g.meeting_time is not None
                else "not set")  # fmt: skip
-    leads = " ".join(format_lead(m) for m in reminder_leads(g)) or "off"
     marks = " ".join(format_money(a, g.currency) for a in milestones(g)) or "off"
     return (
         f"Timezone: {g.timezone}",
         f"Currency: {g.currency}",
         f"Meeting: {meeting}{', ' + g.meeting_place if g.meeting_place else ''}",
-        f"Reminders: {leads}",
+        f"Reminders: {_reminders_text(g, ctx.now)}",
         f"Leaderboard post: {_leaderboard_text(g, ctx.now)}",
         f"Recognition: {'on' if g.recognition else 'off'}",
         f"Nudges: {'on' if g.nudges else 'off'}",
@@ -90,8 +104,8 @@ def _settings_lines(ctx: Context) -> tuple[str, ...]:
 
 # Until those posts are built, say so where their settings are shown.
 NOT_POSTED_YET = (
-    "Reminders, recognition and nudges are kept as set here; this version does not post them"
-    " yet (the weekly leaderboard is posted)."
+    "Recognition and nudges are kept as set here; this version does not post them"
+    " yet (the weekly leaderboard and the meeting reminders are posted)."
 )
 
 

@@ -24,9 +24,10 @@ async def posts(db: Database) -> list[OutboxMessage]:
 
 
 async def scheduled(db: Database) -> dict[str, datetime]:
+    """The leaderboard's schedule (the meeting's reminders are `test_reminders`'s)."""
     async with db.transaction(write=False) as session:
         rows = (await session.exec(select(ScheduledPost))).all()
-    return {r.kind: r.due_at for r in rows}
+    return {r.kind: r.due_at for r in rows if r.kind != "reminder"}
 
 
 async def a_week(chat: Chat) -> None:
@@ -123,7 +124,9 @@ async def test_off_and_the_settings_say_what_is_posted(
         "Leaderboard post: the day after the meeting, 16:00 (Friday); next Fri 27 Nov 16:00"
         in shown
     )
-    assert "Reminders, recognition and nudges are kept as set here" in shown
+    assert "Reminders: 24h 1h; next 24h Wed 25 Nov 07:00" not in shown  # 12:00 already
+    assert "Reminders: 24h 1h; next 24h Wed 02 Dec 07:00, 1h Thu 26 Nov 06:00" in shown
+    assert "Recognition and nudges are kept as set here" in shown
     await chat.say("alice", "/settings leaderboard off")
     assert await scheduled(db) == {}
     clock.now = FRIDAY_16 + timedelta(seconds=1)
