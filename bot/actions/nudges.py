@@ -20,8 +20,8 @@ async def mute_nudges(ctx: Context, cmd: c.MuteNudges) -> list[Reply]:
     ctx.session.add(member)
     ctx.audit("setting", "nudges", "muted" if cmd.mute else "unmuted", member.id)
     if cmd.mute:
-        return [to_sender("Nudges muted: I won't send you reminders about open referrals or "
-                          "giving, nor your monthly scorecard. /unmute nudges restarts them.")]  # fmt: skip
+        return [to_sender("Nudges muted: no more reminders about open referrals or giving, "
+                          "nor your monthly scorecard. /unmute nudges restarts them.")]  # fmt: skip
     group_off = "" if ctx.group.nudges else " (the group's leaders have nudges off for now)"
     return [to_sender(f"Nudges on again: at most one a week, privately{group_off}. "
                       "/mute nudges stops them.")]  # fmt: skip
