@@ -125,7 +125,7 @@ async def test_off_and_the_settings_say_what_is_posted(
         "Leaderboard post: the day after the meeting, 16:00 (Friday); next Fri 27 Nov 16:00"
         in shown
     )
-    assert "Reminders, recognition and nudges are kept as set here" in shown
+    assert "kept as set here" not in shown and "does not post" not in shown
     await chat.say("alice", "/settings leaderboard off")
     assert await scheduled(db) == {}
     clock.now = FRIDAY_16 + timedelta(seconds=1)
