@@ -14,7 +14,9 @@ PROSPECT = "Jane Roe, 555-0100, new roof"
 
 
 async def group_notices(chat: Chat, *starts: str) -> list[str]:
-    rows = await all_rows(chat.core.db, OutboxMessage, col(OutboxMessage.recipient_user_id).is_(None))
+    rows = await all_rows(
+        chat.core.db, OutboxMessage, col(OutboxMessage.recipient_user_id).is_(None)
+    )
     texts = [payload_text(r) for r in rows]
     return [t for t in texts if t.startswith(starts)] if starts else texts
 
