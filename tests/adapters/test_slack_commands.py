@@ -185,9 +185,9 @@ async def test_help_names_the_slack_commands_for_status_and_join(bot: Harness) -
 
     assert (
         "Slack keeps the names status, join, leave and mute for its own commands, so here they "
-        "are /refstatus, /joingroup, /leavegroup and /refmute; a mention of the bot takes every command by its "
-        "own name, e.g. @referral-bot status 12 won 4000. In a direct message with the bot a "
-        "command works without the slash too, e.g. balance."
+        "are /refstatus, /joingroup, /leavegroup and /refmute; a mention of the bot takes every "
+        "command by its own name, e.g. @referral-bot status 12 won 4000. In a direct message "
+        "with the bot a command works without the slash too, e.g. balance."
     ) in answer
     assert "/leavegroup: Leave the group" in answer  # the usage line, in Slack's name
     assert "/status" not in answer and "/join " not in answer
