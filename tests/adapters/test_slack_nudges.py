@@ -63,3 +63,13 @@ async def test_the_days_nudge_reaches_the_receiver_privately_once(bot: Harness) 
     assert "Referral #1 from Alice is still open after 9 days" in text  # at 10:00 local
     assert "[Contacted #1:" in text and "[Won #1:" in text and "[Lost #1:" in text
     assert not [p for p in bot.posts("C1")[1:] if "open" in p["text"]]
+
+
+async def test_refmute_is_slacks_name_for_mute(bot: Harness) -> None:
+    await bot.command("/joingroup", "Roofer", user_id="U2")
+
+    muted = await bot.answer("/refmute", "nudges", user_id="U2")
+    again = await bot.answer("/unmute", "nudges", user_id="U2")
+
+    assert muted.startswith("Nudges muted") and "/unmute nudges restarts them" in muted
+    assert again.startswith("Nudges on again") and "/refmute nudges stops them" in again

@@ -225,3 +225,15 @@ async def test_two_instances_racing_send_the_monthly_scorecards_once(
     assert sorted(outcomes) == ["claimed", "posted"]
     assert len(await private(db, "Monthly scorecards")) == 1
     assert len(await private(db, "Your monthly scorecard")) == 1
+
+
+async def test_the_settings_show_the_next_time_of_each_post(chat: Chat, clock: Clock) -> None:
+    clock.now = utc(2026, 11, 25, 12)  # a Wednesday, 13:00 in Paris
+    await chat.say("alice", "/join Plumber")
+    await chat.say("alice", "/settings timezone Europe/Paris")
+    shown = await chat.text("alice", "/settings")
+    assert "anniversaries daily at 09:00 (next Thu 26 Nov 09:00)" in shown
+    assert "Nudges: on: checked daily at 10:00 (next Thu 26 Nov 10:00)" in shown
+    assert "monthly scorecards the 1st at 09:00 (next Tue 01 Dec 09:00)" in shown
+    answer = await chat.text("alice", "/settings nudges off")
+    assert "Nudges: off (monthly scorecards the 1st at 09:00 (next Tue 01 Dec 09:00)" in answer
