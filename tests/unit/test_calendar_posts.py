@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlmodel import col
 
@@ -237,3 +237,17 @@ async def test_the_settings_show_the_next_time_of_each_post(chat: Chat, clock: C
     assert "monthly scorecards the 1st at 09:00 (next Tue 01 Dec 09:00)" in shown
     answer = await chat.text("alice", "/settings nudges off")
     assert "Nudges: off (monthly scorecards the 1st at 09:00 (next Tue 01 Dec 09:00)" in answer
+
+
+async def test_the_giver_of_the_week_is_recognition_too(
+    chat: Chat, db: Database, clock: Clock
+) -> None:
+    from tests.unit.test_occasions import FRIDAY_16, a_week, posts
+
+    await a_week(chat)
+    await tick_at(db, clock, FRIDAY_16 + timedelta(seconds=1))
+    await chat.say("alice", "/settings recognition off")
+    await tick_at(db, clock, FRIDAY_16 + timedelta(days=7, seconds=1))
+    on, off = (payload_text(p) for p in await posts(db))
+    assert "Giver of the week\nAlice, 2 referrals given" in on
+    assert "Giver of the week" not in off
