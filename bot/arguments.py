@@ -353,6 +353,18 @@ def parse_undo(args: Args, currency: str) -> c.Command:
     return c.Undo(kind, int(number), args.rest("reason", limit=500))
 
 
+def parse_mute(mute: bool) -> Parser:
+    """`/mute nudges` or `/unmute nudges`: nudges are the one thing a member mutes."""
+
+    def parse(args: Args, currency: str) -> c.Command:
+        word = (args.word() or "").lower()
+        if word != "nudges" or not args.empty():
+            raise ParseError("Say what to " + ("mute" if mute else "unmute") + ": nudges.")
+        return c.MuteNudges(mute)
+
+    return parse
+
+
 def parse_help(args: Args, currency: str) -> c.Command:
     word = (args.word() or "").lstrip("/").lower()
     return c.ShowHelp(word or None)

@@ -196,6 +196,13 @@ class FindMembers:
 
 
 @dataclass(frozen=True, slots=True)
+class MuteNudges:
+    """`/mute nudges` (mute) or `/unmute nudges`: the sender's own private nudges."""
+
+    mute: bool
+
+
+@dataclass(frozen=True, slots=True)
 class Undo:
     kind: str | None = None
     entry_id: int | None = None
@@ -268,4 +275,5 @@ Command = (
     | SetGoal
     | ShowGoals
     | FindMembers
+    | MuteNudges
 )

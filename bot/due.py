@@ -9,19 +9,29 @@ go back from 02:00 to 01:00) is its first occurrence. Either way, one moment per
 
 A post kind says when its occurrences are (`latest` at or before a moment, the `following`
 one strictly after) and how long a missed one stays worth posting (`useful_for`): the
-weekly leaderboard 24 hours. Adding a kind (meeting reminders, nudges) is adding a `Kind`.
+weekly leaderboard 24 hours. Adding a kind (meeting reminders, nudges) is adding a `Kind`:
+weekly, `Daily` (anniversaries at 09:00, the nudges check at 10:00: a missed one is made
+the same local day only) or `Monthly` (the scorecards, the 1st at 09:00).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot import reminder_times
-from bot.schedule import leaderboard_slot, next_occurrence, previous_occurrence
+from bot.schedule import (
+    anniversaries_slot,
+    leaderboard_slot,
+    next_occurrence,
+    nudges_slot,
+    on_day,
+    previous_occurrence,
+    scorecards_slot,
+)
 
 Slot = Callable[[Any], tuple[int, time] | None]
 
@@ -78,10 +88,62 @@ class Reminders(Kind):
         return at if found is None else found.meeting - timedelta(microseconds=1)
 
 
+@dataclass(frozen=True)
+class Daily(Kind):
+    """A post every day at the slot's local time (its weekday is not used). One missed
+    while the bot was down is made later the same local day only, never the next."""
+
+    def latest(self, group: Any, now: datetime) -> datetime | None:
+        slot = self.slot(group)
+        if slot is None:
+            return None
+        at = on_day(now.astimezone(ZoneInfo(group.timezone)).date(), slot[1], group.timezone)
+        return at if at <= now else None  # yesterday's is not made today
+
+    def following(self, group: Any, after: datetime) -> datetime | None:
+        slot = self.slot(group)
+        if slot is None:
+            return None
+        day = after.astimezone(ZoneInfo(group.timezone)).date()
+        at = on_day(day, slot[1], group.timezone)
+        return at if at > after else on_day(day + timedelta(days=1), slot[1], group.timezone)
+
+
+def _month_start(day: date, months: int = 0) -> date:
+    index = day.year * 12 + day.month - 1 + months
+    return date(index // 12, index % 12 + 1, 1)
+
+
+@dataclass(frozen=True)
+class Monthly(Kind):
+    """A post on the 1st of each month at the slot's local time (its weekday is not used)."""
+
+    def latest(self, group: Any, now: datetime) -> datetime | None:
+        slot = self.slot(group)
+        if slot is None:
+            return None
+        first = _month_start(now.astimezone(ZoneInfo(group.timezone)).date())
+        at = on_day(first, slot[1], group.timezone)
+        return at if at <= now else on_day(_month_start(first, -1), slot[1], group.timezone)
+
+    def following(self, group: Any, after: datetime) -> datetime | None:
+        slot = self.slot(group)
+        if slot is None:
+            return None
+        first = _month_start(after.astimezone(ZoneInfo(group.timezone)).date())
+        at = on_day(first, slot[1], group.timezone)
+        return at if at > after else on_day(_month_start(first, 1), slot[1], group.timezone)
+
+
 LEADERBOARD = Kind("leaderboard", leaderboard_slot, timedelta(hours=24))
 REMINDER = Reminders("reminder", reminder_times.meeting_slot, timedelta(0))
-KINDS: dict[str, Kind] = {kind.name: kind for kind in (LEADERBOARD,)}
-KINDS[REMINDER.name] = REMINDER
+# Recognition's daily post, the daily nudges check, and the monthly scorecards.
+ANNIVERSARIES = Daily("anniversaries", anniversaries_slot, timedelta(hours=24))
+NUDGES = Daily("nudges", nudges_slot, timedelta(hours=24))
+SCORECARDS = Monthly("scorecards", scorecards_slot, timedelta(days=7))
+KINDS: dict[str, Kind] = {
+    k.name: k for k in (LEADERBOARD, REMINDER, ANNIVERSARIES, NUDGES, SCORECARDS)
+}
 
 
 def due(kind: Kind, group: Any, now: datetime) -> datetime | None:

@@ -200,7 +200,9 @@ SPECS: tuple[Spec, ...] = (
             ),
             Form("/settings recognition on|off", "/settings recognition off"),
             Form("/settings nudges on|off", "/settings nudges off"),
-            Form("/settings milestones <amount>... | off", "/settings milestones 1000 5000"),
+            Form(
+                "/settings milestones <amount>... | off", "/settings milestones 1000 10000 100000"
+            ),
             Form("/settings leader @member", "/settings leader @bob"),
             Form("/settings member @member", "/settings member @bob"),
             Form("/settings remove @member", "/settings remove @bob"),
@@ -234,6 +236,21 @@ SPECS: tuple[Spec, ...] = (
         " best first; then who is looking for it.",
         ("/find roof leak",),
         a.parse_find,
+    ),
+    Spec(
+        "mute",
+        "/mute nudges",
+        "Stop the private nudges to you (an open referral after 7 days, no referral in 4"
+        " weeks; at most one a week) and the monthly scorecard.",
+        ("/mute nudges",),
+        a.parse_mute(True),
+    ),
+    Spec(
+        "unmute",
+        "/unmute nudges",
+        "Restart the private nudges to you, and the monthly scorecard.",
+        ("/unmute nudges",),
+        a.parse_mute(False),
     ),
     Spec(
         "undo",

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from bot import reminders, weekly
+from bot import calendar_posts, reminders, weekly
 from bot.due import KINDS, LEADERBOARD, REMINDER, Kind, due, next_due
 from bot.messages import Reply
 from bot.reachability import stopped
@@ -49,9 +49,13 @@ class Post:
     kind: Kind
     gather: Callable[[Unit, Any, datetime], Awaitable[Any]]
     compose: Callable[[Any], list[Reply]]
+    # what else is written with the claim, in its transaction (e.g. who was nudged), given
+    # the replies and the occurrence's time
+    written: Callable[[Unit, Sequence[Reply], datetime], Awaitable[None]] | None = None
 
 
-POSTS: dict[str, Post] = {"leaderboard": Post(LEADERBOARD, weekly.gather, weekly.compose)}
+POSTS: dict[str, Post] = {"leaderboard": Post(LEADERBOARD, weekly.gather, weekly.compose),
+                          **{n: Post(*p) for n, p in calendar_posts.PARTS.items()}}  # fmt: skip
 POSTS["reminder"] = Post(REMINDER, reminders.gather, reminders.compose)
 assert set(POSTS) == set(KINDS), "every kind of post is made by a Post"
 
@@ -64,9 +68,10 @@ class Occasions:
 
     async def run(self, group_id: int, kind_name: str, now: datetime | None = None) -> str:
         """Post the group's due occurrence of `kind_name` once; the outcome: `posted`,
-        `claimed` (made already, here or by another instance), `not_due` (nothing due, or
-        no longer useful), `changed` (the settings changed meanwhile), `unreachable` (its
-        chat has not taken posts for a week: no longer scheduled) or `gone`."""
+        `empty` (claimed, with nobody to tell: no anniversary today), `claimed` (made
+        already, here or by another instance), `not_due` (nothing due, or no longer
+        useful), `changed` (the settings changed meanwhile), `unreachable` (its chat has
+        not taken posts for a week: no longer scheduled) or `gone`."""
         post, now = POSTS[kind_name], now or self.clock()
         read = await self.db.run(lambda unit: self._read(unit, post, group_id, now), write=False)
         if isinstance(read, str):
@@ -77,7 +82,7 @@ class Occasions:
             at, data = read
             replies = await asyncio.to_thread(post.compose, data)
             outcome = await self.db.run(
-                lambda unit: self._claim(unit, post.kind, group_id, at, replies, now)
+                lambda unit: self._claim(unit, post.kind, group_id, at, replies, now, post.written)
             )
         log.info("occasion group=%d kind=%s outcome=%s", group_id, kind_name, outcome)
         return outcome
@@ -108,7 +113,8 @@ class Occasions:
 
     async def _claim(
         self, unit: Unit, kind: Kind, group_id: int, at: datetime, replies: Sequence[Reply],
-        now: datetime,
+        now: datetime, written: Callable[[Unit, Sequence[Reply], datetime], Awaitable[None]]
+        | None = None,
     ) -> str:  # fmt: skip
         group = await post_schedule.lock_group(unit.session, group_id)
         if group is None:
@@ -123,8 +129,12 @@ class Occasions:
         if claimed:
             messages = [outbox.Message(r.to_json(), r.recipient_user_id, r.image) for r in replies]
             await outbox.enqueue(unit, group, messages, now)
+            if written is not None:
+                await written(unit, replies, at)
         await post_schedule.set_due(unit.session, group_id, kind.name, kind.following(group, at))
-        return "posted" if claimed else "claimed"
+        if not claimed:
+            return "claimed"
+        return "posted" if replies else "empty"
 
 
 async def build_schedule(db: Database, now: datetime) -> int:

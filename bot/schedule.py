@@ -67,3 +67,26 @@ def leaderboard_slot(group: object) -> tuple[int, time] | None:
     if meeting_day is None or getattr(group, "meeting_time", None) is None:
         return None
     return (int(meeting_day) + 1) % 7, LEADERBOARD_AFTER_MEETING
+
+
+# Recognition's anniversaries and the monthly scorecards at 09:00, the nudges at 10:00
+# (local); as (weekday, time) slots whose weekday a daily or monthly kind does not use.
+ANNIVERSARIES_AT = time(9, 0)
+NUDGES_AT = time(10, 0)
+SCORECARDS_AT = time(9, 0)
+
+
+def anniversaries_slot(group: object) -> tuple[int, time] | None:
+    """Membership anniversaries, daily at 09:00: while recognition is on."""
+    return (0, ANNIVERSARIES_AT) if getattr(group, "recognition", False) else None
+
+
+def nudges_slot(group: object) -> tuple[int, time] | None:
+    """The nudges check, daily at 10:00: while the group has nudges on."""
+    return (0, NUDGES_AT) if getattr(group, "nudges", False) else None
+
+
+def scorecards_slot(group: object) -> tuple[int, time] | None:
+    """The monthly scorecards, the 1st at 09:00: always (leaders get the group's; members
+    with nudges on their own)."""
+    return 0, SCORECARDS_AT

@@ -34,6 +34,7 @@ from bot.context import LEADER, MEMBER, Context, Refusal
 from bot.messages import Audience, Button, Incoming, Reply, to_sender
 from bot.outside import NeededTwice, Needs
 from bot.parsing import timezone_name
+from bot.rescheduling import reschedule
 from storage import directory, outbox, private
 from storage.clock import utcnow
 from storage.database import Database, is_disconnect, is_read_only
@@ -418,11 +419,13 @@ class Core:
         chat = incoming.chat
         # The person setting the group up is most likely where the chapter meets.
         zone = timezone_name(incoming.sender.timezone or "") or self.defaults.timezone
-        group, _ = await directory.ensure_group(unit, dict(
+        group, created = await directory.ensure_group(unit, dict(
             platform=chat.platform.value, workspace_id=chat.workspace_id or "",
             chat_id=chat.chat_id, name=(chat.title or chat.chat_id)[:200],
             timezone=zone, currency=self.defaults.currency, created_at=now,
         ))  # fmt: skip
+        if created:  # its posts that are on from the start (anniversaries, nudges, scorecards)
+            await reschedule(unit.session, group, now)
         return group
 
     async def _sender(

@@ -21,6 +21,13 @@ def amounts(by_currency: dict[str, Decimal], currency: str) -> str:
     return " + ".join(format_money(by_currency[code], code) for code in order)
 
 
+def ordinal(number: int) -> str:
+    """1st, 2nd, 3rd, 4th, 11th, 12th, 13th, 21st, ..."""
+    tens = number % 100
+    suffix = "th" if 11 <= tens <= 13 else {1: "st", 2: "nd", 3: "rd"}.get(number % 10, "th")
+    return f"{number}{suffix}"
+
+
 def signed(number: int) -> str:
     return f"+{number}" if number > 0 else str(number)
 

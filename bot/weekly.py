@@ -48,6 +48,7 @@ class WeeklyBoard:
     quarter: dict[int, Figures]
     week_before: dict[int, Figures]
     ranking: list[tuple[int, int]]  # (rank, member id), this week's
+    recognition: bool = True  # off: no giver of the week (`/settings recognition off`)
 
 
 async def _figures(unit: Unit, group_id: int, start: datetime, end: datetime) -> dict[int, Figures]:
@@ -76,6 +77,7 @@ async def gather(unit: Unit, group: Any, at: datetime) -> WeeklyBoard:
         quarter=await _figures(unit, group_id, quarter.start, at),
         week_before=await _figures(unit, group_id, at - 2 * WEEK, at - WEEK),
         ranking=[(rank, s.member_id) for rank, s in ranked(standings, group.currency)],
+        recognition=bool(group.recognition),
     )  # fmt: skip
 
 
@@ -135,11 +137,13 @@ def compose_text(board: WeeklyBoard) -> tuple[str, tuple[Section, ...]]:
     if top:
         count = plural(board.week[top[0]].given, "referral")
         giver = " and ".join(board.names[m] for m in top) + f", {count} given"
-    return title, (
+    sections = [
         Section(f"This week (in brackets: {board.quarter_label} to date)", lines),
         Section("The group this week", totals),
-        Section("Giver of the week", (giver,)),
-    )
+    ]
+    if board.recognition:
+        sections.append(Section("Giver of the week", (giver,)))
+    return title, tuple(sections)
 
 
 def chart(board: WeeklyBoard) -> bytes:

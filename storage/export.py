@@ -57,7 +57,8 @@ CSV_COLUMNS = ("kind", "id", "group", "created_at", "from", "to", "amount", "cur
                "status", "temperature", "detail", "voided", "number", "inside")  # fmt: skip
 BOM = "\ufeff"  # so that a spreadsheet reads the file as UTF-8 (accents, emoji)
 # Keys added to the documented ones (the format allows it), so that an import loses nothing:
-# groups: created_at, settings; members: username, ask, left_at; referrals: updated_at.
+# groups: created_at, settings; members: username, ask, left_at, nudges_muted_at, nudged_at;
+# referrals: updated_at.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -94,6 +95,8 @@ _EXPORT: dict[str, Callable[[Any], dict[str, Any]]] = {
         "name": r.name, "business": r.business, "classification": r.classification,
         "role": r.role, "joined_at": iso(r.joined_at), "username": r.username, "ask": r.ask,
         "left_at": None if r.left_at is None else iso(r.left_at),
+        "nudges_muted_at": None if r.nudges_muted_at is None else iso(r.nudges_muted_at),
+        "nudged_at": None if r.nudged_at is None else iso(r.nudged_at),
     },
     "referrals": lambda r: {
         "id": str(r.id), "group_id": str(r.group_id), "number": r.number,

@@ -124,7 +124,13 @@ def _member(x: dict[str, Any]) -> dict[str, Any]:
         "classification_key": key,
         "role": _str(x["role"]), "joined_at": _time(x["joined_at"]),
         "username": _opt(x.get("username")), "ask": _opt(x.get("ask")), "left_at": left_at,
+        "nudges_muted_at": _time_or_none(x.get("nudges_muted_at")),
+        "nudged_at": _time_or_none(x.get("nudged_at")),
     }  # fmt: skip
+
+
+def _time_or_none(value: Any) -> datetime | None:
+    return None if value is None else _time(value)
 
 
 _ROWS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {

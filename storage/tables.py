@@ -15,7 +15,7 @@ from sqlmodel import Field, SQLModel
 from storage.money_type import Money
 
 DEFAULT_REMINDER_LEADS: tuple[int, ...] = (1440, 60)  # minutes before each meeting
-DEFAULT_MILESTONES: tuple[str, ...] = ("1000", "5000", "10000", "50000", "100000")
+DEFAULT_MILESTONES: tuple[str, ...] = ("1000", "10000", "100000")
 
 
 def key(row: SQLModel) -> int:
@@ -106,6 +106,10 @@ class Member(SQLModel, table=True):
     # When they left or were removed (None: an active member). Their entries keep counting;
     # the classification is freed (classification_key None), the text kept as history.
     left_at: datetime | None = None
+    # When they muted their own private nudges (/mute nudges; None: they get them), and
+    # when they were last nudged (at most one nudge a week: `bot.nudges`).
+    nudges_muted_at: datetime | None = None
+    nudged_at: datetime | None = None
 
 
 class Referral(SQLModel, table=True):

@@ -7,15 +7,16 @@ import re
 from bot import grammar
 from bot.messages import ChatRef, Platform
 
-# Slack keeps `/status`, `/join` and `/leave` for its own built-in commands and refuses a
-# manifest that registers them: in Slack those are these slash commands (a mention takes the
-# interface's words: `@referral-bot status 12 won`).
-SLACK_NAMES = {"/refstatus": "/status", "/joingroup": "/join", "/leavegroup": "/leave"}
+# Slack keeps `/status`, `/join`, `/leave` and `/mute` for its own built-in commands and
+# refuses a manifest that registers them: in Slack those are these slash commands (a mention
+# takes the interface's words: `@referral-bot status 12 won`).
+SLACK_NAMES = {"/refstatus": "/status", "/joingroup": "/join", "/leavegroup": "/leave",
+               "/refmute": "/mute"}  # fmt: skip
 SLACK_NAMES_NOTE = (  # without a slash before the names: render.escape rewrites those
-    "Slack keeps the names status, join and leave for its own commands, so here they are "
-    "/refstatus, /joingroup and /leavegroup; a mention of the bot takes every command by its "
-    "own name, e.g. @referral-bot status 12 won 4000. In a direct message with the bot a "
-    "command works without the slash too, e.g. balance."
+    "Slack keeps the names status, join, leave and mute for its own commands, so here they "
+    "are /refstatus, /joingroup, /leavegroup and /refmute; a mention of the bot takes every "
+    "command by its own name, e.g. @referral-bot status 12 won 4000. In a direct message "
+    "with the bot a command works without the slash too, e.g. balance."
 )
 MENTION = re.compile(r"<@([UW][A-Z0-9]{1,30})(?:\|([^>]{0,200}))?>")
 

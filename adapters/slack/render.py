@@ -26,14 +26,15 @@ _MORE_ROOM = 40  # room kept in a section for the "and N more" line
 
 # The commands Slack keeps for itself, written with the names they have in Slack, so that
 # a hint ("send /join ...") or a usage line ("/status <referral number> ...") can be typed.
-_SLACK_WORDS = re.compile(r"(?<![\w/@])/(status|join|leave)\b")
-_IN_SLACK = {"status": "/refstatus", "join": "/joingroup", "leave": "/leavegroup"}
+_SLACK_WORDS = re.compile(r"(?<![\w/@])/(status|join|leave|mute)\b")
+_IN_SLACK = {"status": "/refstatus", "join": "/joingroup", "leave": "/leavegroup",
+             "mute": "/refmute"}  # fmt: skip
 
 
 def escape(text: str) -> str:
     """Slack's three control characters as entities: no mention, link or ping survives.
-    The interface's `/status`, `/join` and `/leave` come out as Slack's `/refstatus`,
-    `/joingroup` and `/leavegroup`."""
+    The interface's `/status`, `/join`, `/leave` and `/mute` come out as Slack's
+    `/refstatus`, `/joingroup`, `/leavegroup` and `/refmute`."""
     text = _SLACK_WORDS.sub(lambda m: _IN_SLACK[m.group(1)], text)
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 

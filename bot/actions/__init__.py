@@ -12,6 +12,8 @@ from bot.actions import (
     help,
     ledger,
     meetings,
+    milestones,
+    nudges,
     partners,
     reports,
     roster,
@@ -64,6 +66,7 @@ ACTIONS: dict[type, Action] = {
     c.SetGoal: goals.set_goal,
     c.ShowGoals: goals.show_goals,
     c.FindMembers: find.find_members,
+    c.MuteNudges: nudges.mute_nudges,
 }
 
 # Needs no group at all.
@@ -84,8 +87,9 @@ async def run(
     ctx: Context, command: c.Command, table: dict[type, Action] | None = None
 ) -> list[Reply] | Needs[Any]:
     """Carry out one parsed command (by `table`'s action for it: `ACTIONS` unless given),
-    and tell the group of a goal it reached."""
+    and tell the group of a goal or a milestone it reached."""
     result = await (table or ACTIONS)[type(command)](ctx, command)
     if isinstance(result, Needs) or ctx is None or type(command) not in goals.MOVES:
         return result
-    return result + await goals.recognise(ctx, command)
+    told = await goals.recognise(ctx, command)
+    return result + told + await milestones.recognise(ctx, command)

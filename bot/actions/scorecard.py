@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
+from typing import Any
 
 from bot import commands as c
 from bot.context import Context, Refusal
@@ -18,7 +19,6 @@ from bot.scoring import (
     POINTS,
     SPAN,
     Activity,
-    Scorecard,
     colour,
     score,
     span_start,
@@ -29,6 +29,7 @@ from bot.texts import natural_key, plural
 from storage import scorecard
 from storage.scorecard import Figures
 from storage.tables import Member
+from storage.units import Unit
 
 
 def _activity(figures: Figures) -> Activity:
@@ -39,12 +40,8 @@ def _activity(figures: Figures) -> Activity:
     )  # fmt: skip
 
 
-def _weeks_of(ctx: Context, figures: Figures) -> Fraction:
-    return weeks_between(span_start(ctx.now, figures.joined_at), ctx.now)
-
-
-def _card(ctx: Context, figures: Figures) -> Scorecard:
-    return score(_activity(figures), _weeks_of(ctx, figures), ctx.group.currency)
+def _weeks_of(now: datetime, figures: Figures) -> Fraction:
+    return weeks_between(span_start(now, figures.joined_at), now)
 
 
 def _with_form(refusal: Refusal) -> Refusal:
@@ -69,17 +66,27 @@ async def _member(ctx: Context, cmd: c.ShowScorecard) -> Member:
 async def show_scorecard(ctx: Context, cmd: c.ShowScorecard) -> list[Reply]:
     """The scorecard of the sender, of a member (leaders), or of the whole group (leaders)."""
     if cmd.group:
-        return await _show_group(ctx)
-    member = await _member(ctx, cmd)
-    start = span_start(ctx.now, member.joined_at)
+        ctx.require_leader("see the whole group's scorecard")
+        head, sections = await group_scorecard(ctx.unit, ctx.group, ctx.now)
+    else:
+        member = await _member(ctx, cmd)
+        head, sections = await member_scorecard(ctx.unit, ctx.group, member, ctx.now)
+    return [to_sender(head, *sections)]
+
+
+async def member_scorecard(
+    unit: Unit, group: Any, member: Member, now: datetime
+) -> tuple[str, tuple[Section, ...]]:
+    """A member's scorecard up to `now`: its headline and sections (also the monthly post's)."""
+    start = span_start(now, member.joined_at)
     figures = await scorecard.member_figures(
-        ctx.unit, ctx.group_id, int(member.id or 0), ctx.group.currency, start, ctx.now
+        unit, int(group.id), int(member.id or 0), group.currency, start, now
     )
-    card = _card(ctx, figures)
+    card = score(_activity(figures), _weeks_of(now, figures), group.currency)
     since = (
         "over the last 26 weeks"
-        if start == ctx.now - SPAN
-        else f"since joining on {member.joined_at:%d %b %Y} ({_weeks(start, ctx.now)})"
+        if start == now - SPAN
+        else f"since joining on {member.joined_at:%d %b %Y} ({_weeks(start, now)})"
     )
     lines = tuple(
         f"{line.component.label}: {line.text}: {line.points} of {line.component.full}"
@@ -87,7 +94,7 @@ async def show_scorecard(ctx: Context, cmd: c.ShowScorecard) -> list[Reply]:
     )
     step = f"Next step: {card.step}." if card.step else "Every component is at its full points."
     head = f"Scorecard of {member.name}, {since}: {card.total} of {POINTS} points, {card.colour}"
-    return [to_sender(head, Section("Points", lines), Section("The step that adds most", (step,)))]
+    return head, (Section("Points", lines), Section("The step that adds most", (step,)))
 
 
 def _weeks(start: datetime, now: datetime) -> str:
@@ -97,19 +104,17 @@ def _weeks(start: datetime, now: datetime) -> str:
     return plural(int(whole), "week")
 
 
-async def _show_group(ctx: Context) -> list[Reply]:
-    ctx.require_leader("see the whole group's scorecard")
-    start = ctx.now - SPAN
-    everyone = await scorecard.group_figures(
-        ctx.unit, ctx.group_id, ctx.group.currency, start, ctx.now
-    )
+async def group_scorecard(unit: Unit, group: Any, now: datetime) -> tuple[str, tuple[Section, ...]]:
+    """Every member's score and colour up to `now`, lowest first, and the group's average:
+    the headline and sections (also the leaders' monthly post)."""
+    everyone = await scorecard.group_figures(unit, int(group.id), group.currency, now - SPAN, now)
     if not everyone:
-        return [to_sender(f"Scorecards of {ctx.group.name}", Section("Members", ("Nobody yet.",)))]
-    scores = [(total(_activity(f), _weeks_of(ctx, f)), f) for f in everyone]
+        return f"Scorecards of {group.name}", (Section("Members", ("Nobody yet.",)),)
+    scores = [(total(_activity(f), _weeks_of(now, f)), f) for f in everyone]
     scores.sort(key=lambda sf: (sf[0], natural_key(sf[1].name), sf[1].member_id))
     lines = tuple(f"{points} {colour(points)}: {f.name}" for points, f in scores)
     mean = Decimal(sum(points for points, _ in scores)) / len(scores)
     mean = mean.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
     average = f"Group average: {mean} of {POINTS} points, {colour(mean)}"
-    return [to_sender(f"Scorecards of {ctx.group.name}, lowest first", Section("Members", lines),
-                      Section("The group", (average,)))]  # fmt: skip
+    return (f"Scorecards of {group.name}, lowest first",
+            (Section("Members", lines), Section("The group", (average,))))  # fmt: skip

@@ -11,7 +11,7 @@ from bot import commands as c
 from bot import reminder_times
 from bot.actions.meetings import timezone_changed
 from bot.context import LEADER, MEMBER, Context, Refusal
-from bot.due import LEADERBOARD
+from bot.due import ANNIVERSARIES, LEADERBOARD, NUDGES, SCORECARDS, Kind
 from bot.goals import describe, parse_goals
 from bot.messages import Reply, Section, to_group, to_sender
 from bot.money import format_money
@@ -24,7 +24,7 @@ _COLUMNS = {"timezone": "timezone", "currency": "currency", "recognition": "reco
             "nudges": "nudges", "reminders": "reminder_leads",
             "milestones": "milestones"}  # fmt: skip
 # The settings the scheduled posts' times follow (`bot.occasions.reschedule`).
-_SCHEDULING = ("timezone", "leaderboard", "reminders")
+_SCHEDULING = ("timezone", "leaderboard", "reminders", "recognition", "nudges")
 
 
 def _store(group: Any, name: str, value: object) -> str:
@@ -82,6 +82,27 @@ def _reminders_text(group: Any, now: datetime) -> str:
     return f"{' '.join(leads)}; next {nexts}"
 
 
+def _next(kind: Kind, group: Any, now: datetime) -> str:
+    """When the group's next post of `kind` is, in its timezone."""
+    at = kind.following(group, now)
+    return "none" if at is None else f"{at.astimezone(ZoneInfo(group.timezone)):%a %d %b %H:%M}"
+
+
+def _recognition_text(group: Any, now: datetime) -> str:
+    if not group.recognition:
+        return "off"
+    anniversaries = _next(ANNIVERSARIES, group, now)
+    return ("on: milestones after the entry that reaches them, giver of the week in the "
+            f"leaderboard post, anniversaries daily at 09:00 (next {anniversaries})")  # fmt: skip
+
+
+def _nudges_text(group: Any, now: datetime) -> str:
+    scorecards = f"monthly scorecards the 1st at 09:00 (next {_next(SCORECARDS, group, now)})"
+    if not group.nudges:
+        return f"off ({scorecards} to leaders only)"
+    return f"on: checked daily at 10:00 (next {_next(NUDGES, group, now)}); {scorecards}"
+
+
 def _settings_lines(ctx: Context) -> tuple[str, ...]:
     g = ctx.group
     meeting = (f"{weekday_name(g.meeting_weekday)} {g.meeting_time:%H:%M}"
@@ -94,24 +115,17 @@ def _settings_lines(ctx: Context) -> tuple[str, ...]:
         f"Meeting: {meeting}{', ' + g.meeting_place if g.meeting_place else ''}",
         f"Reminders: {_reminders_text(g, ctx.now)}",
         f"Leaderboard post: {_leaderboard_text(g, ctx.now)}",
-        f"Recognition: {'on' if g.recognition else 'off'}",
-        f"Nudges: {'on' if g.nudges else 'off'}",
+        f"Recognition: {_recognition_text(g, ctx.now)}",
+        f"Nudges: {_nudges_text(g, ctx.now)}",
         f"Milestones: {marks}",
         "Goals: "
         + ("; ".join(describe(goal, g.currency) for goal in parse_goals(g.goals)) or "none"),
     )
 
 
-# Until those posts are built, say so where their settings are shown.
-NOT_POSTED_YET = (
-    "Recognition and nudges are kept as set here; this version does not post them"
-    " yet (the weekly leaderboard and the meeting reminders are posted)."
-)
-
-
 async def show_settings(ctx: Context, cmd: c.ShowSettings) -> list[Reply]:
     """The group's settings."""
-    lines = (*_settings_lines(ctx), NOT_POSTED_YET)
+    lines = _settings_lines(ctx)
     return [to_sender(f"Settings of {ctx.group.name}", Section("Settings", lines))]
 
 

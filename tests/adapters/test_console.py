@@ -33,6 +33,7 @@ async def test_the_answer_then_what_others_receive(core: Core) -> None:
         "    Jane Roe, 555-0100, roof\n"
         "  [Contacted #1: /status 1 contacted]  [Won #1: /status 1 won]"
         "  [Lost #1: /status 1 lost]\n"
+        "[group chapter] Alice gave their first referral. Welcome to the givers!\n"
     )
 
 

@@ -95,14 +95,15 @@ async def test_a_new_group_starts_in_its_founders_slack_timezone(
 async def test_prospect_details_go_only_to_the_receiver(bot: Harness) -> None:
     await bot.command("/refer", "<@U2> Jane Roe, 555-0100, new roof warm inside")
 
-    assert await bot.deliver() == 2
+    assert await bot.deliver() == 3  # the DM, the group's notice, Alice's first referral
     dm = await bot.slack.wait_for("conversations.open")
     assert dm[0].args["users"] == "U2"
     (private,) = bot.posts("DU2")
-    (public,) = bot.posts("C1")
+    public, first = bot.posts("C1")
     assert "Jane Roe, 555-0100, new roof" in blocks_text(private["blocks"])
-    assert "555-0100" not in str(public)
+    assert "555-0100" not in str(public) and "555-0100" not in str(first)
     assert "Alice passed a referral to Bob Baker" in public["text"]
+    assert "Alice gave their first referral" in first["text"]
 
 
 @pytest.mark.parametrize("mention", ["<@U2>", "<@U2|bob>"])
@@ -183,10 +184,10 @@ async def test_help_names_the_slack_commands_for_status_and_join(bot: Harness) -
     answer = await bot.answer("/help")
 
     assert (
-        "Slack keeps the names status, join and leave for its own commands, so here they are "
-        "/refstatus, /joingroup and /leavegroup; a mention of the bot takes every command by its "
-        "own name, e.g. @referral-bot status 12 won 4000. In a direct message with the bot a "
-        "command works without the slash too, e.g. balance."
+        "Slack keeps the names status, join, leave and mute for its own commands, so here they "
+        "are /refstatus, /joingroup, /leavegroup and /refmute; a mention of the bot takes every "
+        "command by its own name, e.g. @referral-bot status 12 won 4000. In a direct message "
+        "with the bot a command works without the slash too, e.g. balance."
     ) in answer
     assert "/leavegroup: Leave the group" in answer  # the usage line, in Slack's name
     assert "/status" not in answer and "/join " not in answer

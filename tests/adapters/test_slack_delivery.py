@@ -148,7 +148,8 @@ async def test_restart_between_commit_and_delivery_loses_nothing_and_sends_once(
     await runtime.close()
 
     posts = slack.calls_to("chat.postMessage")
-    assert sorted(call.args["channel"] for call in posts) == ["C1", "DU2"]
+    # the notice, the first referral's milestone, the DM
+    assert sorted(call.args["channel"] for call in posts) == ["C1", "C1", "DU2"]
     private = next(call for call in posts if call.args["channel"] == "DU2")
     assert "Jane Roe, 555-0100, roof" in blocks_text(private.args["blocks"])
 

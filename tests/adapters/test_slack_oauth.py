@@ -68,7 +68,7 @@ async def test_two_workspaces_install_and_never_see_each_other(multi: Harness) -
     while await deliverer.run_once():
         pass
     posts = multi.slack.calls_to("chat.postMessage")
-    assert len(posts) == 2
+    assert len(posts) == 3  # the DM, the notice, the first referral's milestone
     assert {call.token for call in posts} == {"xoxb-one"}  # the workspace's own bot token
     assert "Jane Roe" not in blocks_text(
         next(c for c in posts if c.args["channel"] == "C1").args["blocks"]

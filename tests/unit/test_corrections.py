@@ -119,7 +119,7 @@ async def test_the_amount_of_a_referral_won_without_one_is_added(chat: Chat) -> 
     assert answer == (
         "Referral #1 is won: $2,000.00 of closed business credited to Alice (thanks #1)."
     )
-    assert (await group_posts(chat))[-1] == (
+    assert (await group_posts(chat))[-2] == (  # then Alice's $1,000 milestone
         "Bob thanked Alice for closed business: $2,000.00 (referral #1)."
     )
     await exact_totals(chat, "$2,000.00")

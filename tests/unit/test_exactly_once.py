@@ -48,9 +48,10 @@ async def test_a_redelivered_refer_enqueues_one_message_each(chat: Chat) -> None
     await setup_group(chat)
     outbox = len(await all_rows(chat.core.db, OutboxMessage))
     first = await chat.say("alice", "/refer @bob Jane Roe, 555-0100", delivery_id="tg-77")
-    assert len(await all_rows(chat.core.db, OutboxMessage)) == outbox + 2  # bob, and the group
+    # bob, the group, and the group's notice of Alice's first referral
+    assert len(await all_rows(chat.core.db, OutboxMessage)) == outbox + 3
     assert await chat.say("alice", "/refer @bob Jane Roe, 555-0100", delivery_id="tg-77") == first
-    assert len(await all_rows(chat.core.db, OutboxMessage)) == outbox + 2
+    assert len(await all_rows(chat.core.db, OutboxMessage)) == outbox + 3
     assert [r.number for r in await all_rows(chat.core.db, Referral)] == [1]
     # a new delivery of the same text is a second referral
     await chat.say("alice", "/refer @bob Jane Roe, 555-0100", delivery_id="tg-78")

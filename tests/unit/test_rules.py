@@ -418,8 +418,9 @@ async def test_the_prospect_goes_only_to_the_receiver(chat: Chat) -> None:
     outbox = (await all_rows(db, OutboxMessage))[welcomes:]
     assert [m.recipient_user_id for m in outbox if mentions_prospect(m)] == ["bob"]
     group_posts = [m for m in outbox if m.recipient_user_id is None]
-    assert len(group_posts) == 1
+    assert len(group_posts) == 2
     assert payload_text(group_posts[0]) == "Alice passed a referral to Bob (hot)."
+    assert payload_text(group_posts[1]).startswith("Alice gave their first referral")
     (to_bob,) = [m for m in outbox if m.recipient_user_id == "bob"]
     assert PROSPECT in payload_text(to_bob)
 
@@ -429,7 +430,7 @@ async def test_the_prospect_goes_only_to_the_receiver(chat: Chat) -> None:
     await chat.say("alice", "/referrals")
     outbox = (await all_rows(db, OutboxMessage))[welcomes:]
     group_posts = [m for m in outbox if m.recipient_user_id is None]
-    assert len(group_posts) == 2
+    assert len(group_posts) == 4  # and the thanks, and Alice's $1,000 milestone
     assert not any(mentions_prospect(m) for m in group_posts)
     assert {m.recipient_user_id for m in outbox if mentions_prospect(m)} == {"alice", "bob"}
 

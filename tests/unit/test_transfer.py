@@ -51,7 +51,8 @@ DOCUMENTED = {
     "one_to_ones": {"id", "group_id", "member_ids", "note", "created_at", "voided"},
     "visitors": {"id", "group_id", "host_id", "name", "business", "created_at", "voided"},
 }  # fmt: skip
-ADDED = {"groups": {"created_at", "settings"}, "members": {"username", "ask", "left_at"},
+ADDED = {"groups": {"created_at", "settings"},
+         "members": {"username", "ask", "left_at", "nudges_muted_at", "nudged_at"},
          "referrals": {"updated_at"}}  # fmt: skip
 ZOE = 'Zoë "Z", O\'Neil\nJr'  # a comma, quotes, a newline and a non-ASCII letter
 
