@@ -159,7 +159,9 @@ async def test_the_group_text_and_its_chart_come_from_one_read(
                                        clock=clock))  # fmt: skip
     (reply,) = await racing.say("alice", "/partners group")
     # the pairs the chart was drawn from, not read again after Bob's referral
-    assert reply.sections[0].lines[0] == "10 referrals between 4 pairs of members (giver → receiver)."
+    assert reply.sections[0].lines[0] == (
+        "10 referrals between 4 pairs of members (giver → receiver)."
+    )
     rows = await all_rows(db, OutboxMessage)
     assert [r.image.startswith(PNG_MAGIC) for r in rows if r.image is not None] == [True]
     (again,) = await racing.say("alice", "/partners group")
