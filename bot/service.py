@@ -241,7 +241,10 @@ class Core:
         except _NeedsOutside as asked:  # read; then the outside work, with no unit open
             needs = asked.needs
         made = await self._outside(needs)
-        return await self._in_unit(incoming, parsed, writes, press, (made, needs.keep))
+        # The second run is the one that writes (its chart, at least, goes to the outbox):
+        # in a writing unit, even for a command that reads (on SQLite a reading unit would
+        # fail on the outbox and run the action a third time).
+        return await self._in_unit(incoming, parsed, True, press, (made, needs.keep))
 
     async def _outside(self, needs: Needs[Any]) -> object:
         """An action's outside work, run between its two units with none open."""
