@@ -40,11 +40,18 @@ class Context:
     joined: bool = False  # the sender became a member with this command
     # What the outside work an action asked for made (`bot.outside.Needs`); None until then.
     outside: object | None = None
+    # What the action's first run kept for its second (`Needs.keep`); None until then.
+    keeping: object | None = None
 
     def made(self, kind: type[T]) -> T | None:
         """The result of this action's outside work, when it is one of `kind`; None on the
         action's first run (it returns `Needs` then, with what it read)."""
         return self.outside if isinstance(self.outside, kind) else None
+
+    def kept(self, kind: type[T]) -> T | None:
+        """What the action's first run kept for this one (`Needs.keep`), when it is one of
+        `kind`; None on the first run."""
+        return self.keeping if isinstance(self.keeping, kind) else None
 
     @property
     def member(self) -> Member:

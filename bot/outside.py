@@ -8,6 +8,10 @@ core rolls that first unit back (it recorded nothing), runs the work with no
 transaction open, and runs the action once more in a fresh unit with the
 work's result in `ctx.outside`, where it writes. Read, then the outside work,
 then one short write: docs/adding-an-action.md.
+
+An action whose answer is made only of what it read (a report with its chart) can
+hand that answer to its second run in `keep` (`ctx.kept`) instead of reading and
+computing it all again: the text and the chart then come from the same rows.
 """
 
 from __future__ import annotations
@@ -27,16 +31,21 @@ class Needs(Generic[T]):
 
     what: str
     work: Callable[[], Awaitable[T]]
+    # What the first run read or made, handed as is to the second run (`Context.kept`):
+    # plain values only, never a row of the first unit (it is rolled back).
+    keep: object | None = None
 
     async def run(self) -> T:
         """The outside work itself (the core runs it between the two units)."""
         return await self.work()
 
 
-def in_thread(what: str, function: Callable[..., T], *args: Any) -> Needs[T]:
+def in_thread(
+    what: str, function: Callable[..., T], *args: Any, keep: object | None = None
+) -> Needs[T]:
     """Outside work that computes in a worker thread (drawing a chart, say): the event loop
-    and every unit of work go on meanwhile."""
-    return Needs(what, lambda: asyncio.to_thread(function, *args))
+    and every unit of work go on meanwhile. `keep`: see `Needs.keep`."""
+    return Needs(what, lambda: asyncio.to_thread(function, *args), keep)
 
 
 class NeededTwice(RuntimeError):

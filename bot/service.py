@@ -245,8 +245,12 @@ class Core:
         try:
             return await self._in_unit(incoming, parsed, writes, press)
         except _NeedsOutside as asked:  # read; then the outside work, with no unit open
-            made = await self._outside(asked.needs)
-        return await self._in_unit(incoming, parsed, writes, press, (made,))
+            needs = asked.needs
+        made = await self._outside(needs)
+        # The second run is the one that writes (its chart, at least, goes to the outbox):
+        # in a writing unit, even for a command that reads (on SQLite a reading unit would
+        # fail on the outbox and run the action a third time).
+        return await self._in_unit(incoming, parsed, True, press, (made, needs.keep))
 
     async def _outside(self, needs: Needs[Any]) -> object:
         """An action's outside work, run between its two units with none open."""
@@ -258,7 +262,7 @@ class Core:
         parsed: Command | grammar.Malformed,
         writes: bool,
         press: buttons.Press | None,
-        made: tuple[object] | None = None,
+        made: tuple[object, object] | None = None,
     ) -> tuple[list[Reply], str]:
         def work(unit: Unit) -> Any:
             return self._work(unit, incoming, parsed, press, made)
@@ -278,11 +282,11 @@ class Core:
         incoming: Incoming,
         parsed: Command | grammar.Malformed,
         press: buttons.Press | None = None,
-        made: tuple[object] | None = None,
+        made: tuple[object, object] | None = None,
     ) -> tuple[list[Reply], str]:
         """Everything one message does, in its unit of work; a pressed button's in the
-        group it names, by the member it belongs to (`made`: what its outside work made,
-        on the action's second run)."""
+        group it names, by the member it belongs to (`made`: what its outside work made
+        and what its first run kept, on the action's second run)."""
         key = self._key(incoming)
         group, member, no_group = await self._find_group(unit, incoming, parsed, press)
         if group is not None and group.currency != self.defaults.currency:
@@ -315,7 +319,8 @@ class Core:
         if gone and recording and not isinstance(command, actions.BRINGS_BACK):
             raise _Answer("left", f"You are no longer a member of {group.name}: "
                           "send /join to come back.")  # fmt: skip
-        ctx = Context(unit, group, member, incoming, now, joined, made[0] if made else None)
+        outside, kept = made if made else (None, None)
+        ctx = Context(unit, group, member, incoming, now, joined, outside, kept)
         try:
             result = await actions.run(ctx, command, self.table)
         except Refusal as refusal:

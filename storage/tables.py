@@ -119,8 +119,9 @@ class Referral(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("group_id", "number"),
         Index("ix_referrals_group_time", "group_id", "voided", "created_at", "giver_id", "status"),
-        Index("ix_referrals_giver", "giver_id", "voided", "created_at"),
-        Index("ix_referrals_receiver", "receiver_id", "voided", "created_at"),
+        # the other member last: /partners reads a member's referrals index-only (0012)
+        Index("ix_referrals_giver", "giver_id", "voided", "created_at", "receiver_id"),
+        Index("ix_referrals_receiver", "receiver_id", "voided", "created_at", "giver_id"),
         Index(
             "ix_referrals_group_pair", "group_id", "voided", "giver_id", "receiver_id", "created_at"
         ),

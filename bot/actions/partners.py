@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import heapq
+from dataclasses import dataclass
 from typing import Any
 
 from bot import commands as c
@@ -92,12 +93,22 @@ def _draw(title: str, pairs: list[Pair], names: dict[int, str]) -> bytes:
     return heatmap.draw(heatmap.grid(title, cells))
 
 
-async def show_group_partners(ctx: Context, cmd: c.ShowGroupPartners) -> list[Reply] | Needs[bytes]:
-    """Leaders: the group's who-referred-whom, the top pairs and the one-sided ones in text,
-    and the heatmap sent to the leader privately (drawn outside the unit of work, in a
-    worker thread: the first run reads and asks for it, the second answers with it)."""
-    ctx.require_leader("see the whole group's partners")
-    leader = ctx.member
+@dataclass(frozen=True)
+class _GroupAnswer:
+    """`/partners group`'s answer as its first run wrote it from what it read, kept for the
+    second run (`Needs.keep`): the text and the chart come from the same rows, read once."""
+
+    group_id: int
+    title: str
+    caption: str  # the chart's: the title and the period
+    sections: tuple[Section, ...]
+
+
+async def _group_answer(
+    ctx: Context, cmd: c.ShowGroupPartners
+) -> tuple[_GroupAnswer, list[Pair], dict[int, str]] | list[Reply]:
+    """The group's pairs read, and the answer written from them (the replies themselves
+    when there are none)."""
     span = window(cmd.period, ctx.now, ctx.group.timezone)
     pairs, names = await partners.group_pairs(ctx.unit, ctx.group_id, span.start, span.end)
     title = f"Who referred whom in {ctx.group.name}"
@@ -111,9 +122,27 @@ async def show_group_partners(ctx: Context, cmd: c.ShowGroupPartners) -> list[Re
     sections = [Section(_heading(span.label), (summary, *top))]
     if one_sided := _one_sided_pairs(pairs, names, keys):
         sections.append(Section("One-sided (a one-to-one could help)", tuple(one_sided)))
-    png = ctx.made(bytes)
-    if png is None:
-        return in_thread("the partners heatmap", _draw, f"{title}, {span.label}", pairs, names)
-    chart = to_member(leader, f"{title}, {span.label}: givers by receivers.", image=png)
-    answer = to_sender(f"{title}. The chart is on its way to you privately.", *sections)
-    return [answer, chart]
+    answer = _GroupAnswer(ctx.group_id, title, f"{title}, {span.label}", tuple(sections))
+    return answer, pairs, names
+
+
+async def show_group_partners(ctx: Context, cmd: c.ShowGroupPartners) -> list[Reply] | Needs[bytes]:
+    """Leaders: the group's who-referred-whom, the top pairs and the one-sided ones in text,
+    and the heatmap sent to the leader privately (drawn outside the unit of work, in a
+    worker thread: the first run reads, writes the text and asks for the chart; the second,
+    given the chart and the text the first run kept, answers with both)."""
+    ctx.require_leader("see the whole group's partners")
+    leader = ctx.member
+    png, answer = ctx.made(bytes), ctx.kept(_GroupAnswer)
+    if png is None or answer is None or answer.group_id != ctx.group_id:
+        found = await _group_answer(ctx, cmd)
+        if isinstance(found, list):  # no referrals: nothing to draw
+            return found
+        answer, pairs, names = found
+        if png is None:
+            return in_thread("the partners heatmap", _draw, answer.caption, pairs, names,
+                             keep=answer)  # fmt: skip
+    chart = to_member(leader, f"{answer.caption}: givers by receivers.", image=png)
+    text = to_sender(f"{answer.title}. The chart is on its way to you privately.",
+                     *answer.sections)  # fmt: skip
+    return [text, chart]

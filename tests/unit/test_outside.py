@@ -14,7 +14,7 @@ from sqlmodel import select
 from bot import commands as c
 from bot.actions import ACTIONS, Action, ledger
 from bot.context import Context
-from bot.messages import Reply, to_group
+from bot.messages import Reply, to_group, to_member, to_sender
 from bot.outside import Needs, in_thread
 from bot.service import FAILED, Core, GroupDefaults
 from storage.database import Database
@@ -100,3 +100,31 @@ async def test_an_action_that_asks_again_after_its_work_fails(db: Database, cloc
     await chat.say("ann", "/join Plumber")
     assert await chat.text("ann", "/visitor Zoe") == FAILED
     assert await visitors(db) == []
+
+
+RUNS: list[str] = []
+
+
+async def goals_with_a_chart(ctx: Context, cmd: c.ShowGoals) -> list[Reply] | Needs[Any]:
+    """A command that only reads, with a chart for the sender privately (as /partners
+    group): its first run keeps its text for the second."""
+    chart = ctx.made(bytes)
+    RUNS.append("second" if chart is not None else "first")
+    if chart is None:
+        return in_thread("a chart", draw_badge, "goals", 0, keep=("the text", "read once"))
+    assert ctx.kept(tuple) == ("the text", "read once")
+    assert ctx.kept(str) is None  # kept as what it is, not as another kind
+    return [to_sender("Goals."), to_member(ctx.member, "Your chart.", image=chart)]
+
+
+async def test_a_reading_command_runs_twice_and_writes_its_chart_in_the_second(
+    db: Database, clock: Clock
+) -> None:
+    table = {**ACTIONS, c.ShowGoals: goals_with_a_chart}
+    chat = Chat(Core(db, GroupDefaults(), clock=clock, table=table))
+    await chat.say("ann", "/join Plumber")
+    RUNS.clear()
+    assert await chat.text("ann", "/goals") == "Goals."
+    # once to read, once to write: not a third time after failing to write in a reader
+    assert RUNS == ["first", "second"]
+    assert await group_images(db) == [b"badge:goals:1"]

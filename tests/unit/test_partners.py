@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from sqlmodel import select
 
 from bot import heatmap
+from bot.outside import Needs
 from bot.service import Core, GroupDefaults
 from storage import partners, reports
 from storage.database import Database
@@ -134,6 +135,39 @@ async def test_the_group_table_goes_to_leaders_with_the_chart_privately(
     assert len(rows) == before + 1  # the chart only: nothing in the group's chat
     for who, text in (("alice", "/partners"), ("alice", "/partners group"), ("bob", "/partners")):
         assert "555-0100" not in await chat.text(who, text)
+
+
+class ReferralWhileDrawing(Core):
+    """The core, with Bob giving Carol a referral while its first chart is drawn (no unit
+    of work is open then): what another member may well do in that second."""
+
+    raced = False
+
+    async def _outside(self, needs: Needs[Any]) -> object:
+        if not self.raced:
+            self.raced = True
+            other = Chat(Core(self.db, self.defaults, clock=self.clock))
+            assert "recorded" in await other.text("bob", f"/refer @carol {PROSPECT}")
+        return await super()._outside(needs)
+
+
+async def test_the_group_text_and_its_chart_come_from_one_read(
+    db: Database, clock: TickingClock
+) -> None:
+    await ledger(Chat(Core(db, GroupDefaults(timezone="UTC", currency="USD"), clock=clock)), clock)
+    racing = Chat(ReferralWhileDrawing(db, GroupDefaults(timezone="UTC", currency="USD"),
+                                       clock=clock))  # fmt: skip
+    (reply,) = await racing.say("alice", "/partners group")
+    # the pairs the chart was drawn from, not read again after Bob's referral
+    assert reply.sections[0].lines[0] == (
+        "10 referrals between 4 pairs of members (giver → receiver)."
+    )
+    rows = await all_rows(db, OutboxMessage)
+    assert [r.image.startswith(PNG_MAGIC) for r in rows if r.image is not None] == [True]
+    (again,) = await racing.say("alice", "/partners group")
+    assert again.sections[0].lines[0] == (
+        "11 referrals between 5 pairs of members (giver → receiver)."
+    )  # Bob's referral, given while the first chart was drawn
 
 
 def test_the_heatmap_names_givers_and_receivers_and_is_a_png() -> None:
