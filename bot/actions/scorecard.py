@@ -12,7 +12,6 @@ from fractions import Fraction
 
 from bot import commands as c
 from bot.context import Context, Refusal
-from bot.grammar import spec_named
 from bot.messages import Reply, Section, to_sender
 from bot.scoring import (
     POINTS,
@@ -48,6 +47,8 @@ def _card(ctx: Context, figures: Figures) -> Scorecard:
 
 
 def _with_form(refusal: Refusal) -> Refusal:
+    from bot.grammar import spec_named  # here: the definitions, which it reads, import this
+
     spec = spec_named("scorecard")
     assert spec is not None
     forms = "\n".join((spec.usage, *spec.more))

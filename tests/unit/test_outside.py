@@ -12,8 +12,10 @@ from typing import Any
 from sqlmodel import select
 
 from bot import commands as c
-from bot.actions import ACTIONS, Action, ledger
+from bot.actions import ledger
 from bot.context import Context
+from bot.definitions import HANDLERS
+from bot.handlers import Action, Handler
 from bot.messages import Reply, to_group
 from bot.outside import Needs, in_thread
 from bot.service import FAILED, Core, GroupDefaults
@@ -51,7 +53,7 @@ async def visitor_asking_twice(ctx: Context, cmd: c.LogVisitor) -> Needs[Any]:
 
 
 def chat_with(db: Database, clock: Clock, action: Action) -> Chat:
-    table = {**ACTIONS, c.LogVisitor: action}
+    table = {**HANDLERS, c.LogVisitor: Handler(c.LogVisitor, action)}
     return Chat(Core(db, GroupDefaults(), clock=clock, table=table))
 
 
