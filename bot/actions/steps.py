@@ -13,7 +13,7 @@ from dataclasses import replace
 from typing import Any
 
 from bot import commands as c
-from bot import steps
+from bot import lines, steps
 from bot.context import Context, Refusal
 from bot.messages import Reply, to_sender
 from bot.outside import Needs
@@ -86,7 +86,8 @@ def _check_amount(ctx: Context, state: steps.State) -> None:
 
     amount = state.values["amount"]
     try:
-        parsed = grammar.parse(f"/thanks <@{state.values['user_id']}> {amount}", ctx.group.currency)
+        line = lines.thanks_line(f"<@{state.values['user_id']}>", amount)
+        parsed = grammar.parse(line, ctx.group.currency)
     except grammar.Malformed as error:
         raise Refusal(f"{error.reason} Reply with the amount again (e.g. 2,500), or - for "
                       "none.") from error  # fmt: skip
