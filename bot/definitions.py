@@ -10,7 +10,7 @@ that every command type has exactly one handler.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, get_args
 
 from bot import arguments as a
 from bot import commands as c
@@ -311,4 +311,4 @@ DEFINITIONS: tuple[Definition, ...] = (
 )
 
 SPECS: tuple[Spec, ...] = tuple(d.spec for d in DEFINITIONS if d.spec is not None)
-HANDLERS: dict[type, Handler[Any]] = index(DEFINITIONS)  # each command type's handler
+HANDLERS: dict[type, Handler[Any]] = index(DEFINITIONS, get_args(c.Command))

@@ -66,14 +66,17 @@ def define(spec: Spec | None, *handlers: Handler[Any]) -> Definition:
     return Definition(spec, handlers)
 
 
-def index(definitions: tuple[Definition, ...]) -> dict[type, Handler[Any]]:
-    """Each command type's handler; a type with two is a mistake, refused here."""
+def index(definitions: tuple[Definition, ...], every: tuple[type, ...]) -> dict[type, Handler[Any]]:
+    """Each command type's handler. A type with two, or one of `every` (the command types
+    there are) with none, is a mistake, refused here rather than met as a `KeyError`."""
     found: dict[type, Handler[Any]] = {}
     for definition in definitions:
         for handler in definition.handlers:
             if handler.command in found:
                 raise ValueError(f"{handler.command.__name__} is defined twice")
             found[handler.command] = handler
+    if missing := [t.__name__ for t in every if t not in found]:
+        raise ValueError(f"no handler for {', '.join(missing)}")
     return found
 
 

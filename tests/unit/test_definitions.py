@@ -60,10 +60,16 @@ def test_every_example_parses_to_its_own_definitions_command(
     assert type(command) in {h.command for h in definition.handlers}
 
 
-def test_a_command_type_defined_twice_is_refused() -> None:
-    twice = Handler(c.LogCeu, ledger.log_ceu)
+def test_a_command_type_defined_twice_or_not_at_all_is_refused() -> None:
+    ceu, visitor = Handler(c.LogCeu, ledger.log_ceu), Handler(c.LogVisitor, ledger.log_visitor)
     with pytest.raises(ValueError, match="LogCeu is defined twice"):
-        index((define(None, twice), define(None, twice)))
+        index((define(None, ceu), define(None, ceu)), (c.LogCeu,))
+    with pytest.raises(ValueError, match="no handler for LogVisitor, ListReferrals"):
+        index((define(None, ceu),), (c.LogCeu, c.LogVisitor, c.ListReferrals))
+    assert index((define(None, ceu, visitor),), (c.LogCeu,)) == {
+        c.LogCeu: ceu,
+        c.LogVisitor: visitor,
+    }
 
 
 def test_mypy_refuses_an_action_for_another_command_type(tmp_path: Path) -> None:
