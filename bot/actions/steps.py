@@ -50,6 +50,8 @@ async def start_steps(ctx: Context, cmd: c.StartSteps) -> list[Reply]:
 
 async def answer_step(ctx: Context, cmd: c.AnswerStep) -> list[Reply] | Needs[Any]:
     """An answer to the current question: the next question, or the finished command."""
+    from bot import definitions, grammar, handlers  # here: the definitions import this module
+
     row = await private.current_steps(ctx.unit, *_person(ctx), ctx.now)
     if row is None or row.group_id != ctx.group_id or cmd.token not in (None, row.token):
         raise Refusal(steps.EXPIRED)
@@ -64,8 +66,6 @@ async def answer_step(ctx: Context, cmd: c.AnswerStep) -> list[Reply] | Needs[An
         return await _ask(ctx, state, row.token)
     await private.clear_steps(ctx.unit, *_person(ctx))
     line, typed, mentioned = steps.command_line(state)
-    from bot import definitions, grammar, handlers  # here: the definitions import this module
-
     try:
         command = grammar.parse(line, ctx.group.currency, mentioned)
     except grammar.Malformed as error:
