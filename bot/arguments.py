@@ -360,7 +360,7 @@ def parse_mute(mute: bool) -> Parser:
         word = (args.word() or "").lower()
         if word != "nudges" or not args.empty():
             raise ParseError("Say what to " + ("mute" if mute else "unmute") + ": nudges.")
-        return c.MuteNudges(mute)
+        return c.MuteNudges() if mute else c.UnmuteNudges()
 
     return parse
 

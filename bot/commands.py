@@ -197,9 +197,12 @@ class FindMembers:
 
 @dataclass(frozen=True, slots=True)
 class MuteNudges:
-    """`/mute nudges` (mute) or `/unmute nudges`: the sender's own private nudges."""
+    """`/mute nudges`: stop the sender's own private nudges."""
 
-    mute: bool
+
+@dataclass(frozen=True, slots=True)
+class UnmuteNudges:
+    """`/unmute nudges`: restart the sender's own private nudges."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -276,4 +279,5 @@ Command = (
     | ShowGoals
     | FindMembers
     | MuteNudges
+    | UnmuteNudges
 )

@@ -8,7 +8,7 @@ an answer to those steps, a group button the private chat's choice.
 
 from __future__ import annotations
 
-from bot import buttons, grammar
+from bot import buttons, grammar, lines
 from bot import commands as c
 
 STALE = "That button no longer works; send the command instead (/help lists them)."
@@ -22,7 +22,7 @@ def command_of(press: buttons.Press, typed: str, currency: str) -> c.Command | g
     if press.kind == buttons.STATUS:
         if press.choice == "won" and typed == buttons.ASK:
             return c.StartSteps("amount", press.number)
-        line = f"/status {press.number} {press.choice} {typed}".strip()
+        line = lines.status_line(press.number, press.choice, typed)
         try:
             return grammar.parse(line, currency)
         except grammar.Malformed as error:

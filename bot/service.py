@@ -19,7 +19,7 @@ import json
 import logging
 import time
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -27,10 +27,11 @@ from typing import Any
 import orjson
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from bot import actions, buttons, grammar, held, presses, reachability
+from bot import buttons, definitions, grammar, held, presses, reachability
 from bot import commands as c
 from bot.commands import Command
 from bot.context import LEADER, MEMBER, Context, Refusal
+from bot.handlers import Handler, run
 from bot.messages import Audience, Button, Incoming, Reply, to_sender
 from bot.outside import NeededTwice, Needs
 from bot.parsing import timezone_name
@@ -125,10 +126,10 @@ class Core:
         db: Database,
         defaults: GroupDefaults,
         clock: Callable[[], datetime] = utcnow,
-        table: dict[type, actions.Action] | None = None,
+        table: Mapping[type, Handler[Any]] | None = None,
     ) -> None:
         self.db, self.defaults, self.clock = db, defaults, clock
-        self.table = table or actions.ACTIONS  # the action for each command type
+        self.table = table or definitions.HANDLERS  # each command type's handler
 
     async def handle(self, incoming: Incoming) -> list[Reply]:
         """Handle one message; its answer for the sender (other replies go to the outbox)."""
@@ -190,7 +191,8 @@ class Core:
         now, replies = self.clock(), []
         if code is None:
             help_command = grammar.parse("/help", self.defaults.currency)
-            replies = _plain(await actions.run(None, help_command))  # type: ignore[arg-type]
+            shown = run(None, help_command, self.table[c.ShowHelp])  # type: ignore[arg-type]
+            replies = _plain(await shown)
             chat = incoming.chat
             groups = await directory.groups_of_user(
                 unit, chat.platform, chat.workspace_id or "", incoming.sender.user_id
@@ -241,7 +243,8 @@ class Core:
             raise _Answer("stale", presses.STALE)
         parsed = self._command(incoming, self.defaults.currency, press)
         # where the answer goes to the outbox, even reading writes (the answer and its id)
-        writes = not isinstance(parsed, actions.READ_ONLY) or not incoming.chat.private_in_place
+        handler = self.table.get(type(parsed))  # None: malformed, answered in a unit that writes
+        writes = handler is None or handler.writes or not incoming.chat.private_in_place
         try:
             return await self._in_unit(incoming, parsed, writes, press)
         except _NeedsOutside as asked:  # read; then the outside work, with no unit open
@@ -293,17 +296,17 @@ class Core:
             parsed = self._command(incoming, group.currency, press)
         if isinstance(parsed, grammar.Malformed):
             raise _Answer("malformed", malformed_text(parsed)) from parsed
-        command = parsed
-        recording = not isinstance(command, actions.READ_ONLY)
+        command, handler = parsed, self.table[type(parsed)]
+        recording = handler.writes
         in_place = incoming.chat.private_in_place
         keeps = recording or not in_place  # its answer is kept with its delivery id
-        if isinstance(command, actions.RECORDS_NOTHING):
-            return _plain(await actions.run(None, command)), "ok"  # type: ignore[arg-type]
+        if not handler.needs_group:
+            return _plain(await run(None, command, handler)), "ok"  # type: ignore[arg-type]
         if no_group is not None:
             raise no_group
         # Only a command that records something, or /join, makes the sender a member (and
         # sets the group up); reading, or leaving, makes nobody a member.
-        joins = not isinstance(command, actions.JOINS_NOBODY)
+        joins = handler.joins
         if group is None and not joins:
             raise _Answer("no_group", NO_GROUP_HERE)
         if press is not None and group is not None:
@@ -316,13 +319,13 @@ class Core:
             await reachability.resume(unit.session, group, now)
         member, joined = await self._sender(unit, group, member, incoming, now, joins)
         gone = member is not None and member.left_at is not None
-        if gone and recording and not isinstance(command, actions.BRINGS_BACK):
+        if gone and recording and not handler.brings_back:
             raise _Answer("left", f"You are no longer a member of {group.name}: "
                           "send /join to come back.")  # fmt: skip
         outside, kept = made if made else (None, None)
         ctx = Context(unit, group, member, incoming, now, joined, outside, kept)
         try:
-            result = await actions.run(ctx, command, self.table)
+            result = await run(ctx, command, handler)
         except Refusal as refusal:
             # A redelivery of a command already carried out can be refused the second
             # time (the referral has moved on): the first answer is the right one.

@@ -17,12 +17,12 @@ import json
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
-from bot import buttons
+from bot import buttons, lines
+from bot.lines import TEMPERATURES
 from bot.messages import Button, Reply, to_sender
 
 EXPIRES = timedelta(minutes=10)
 NONE_WORDS = ("-", "none", "no", "skip")
-TEMPERATURES = ("hot", "warm", "cold")
 NO_TEMPERATURE = "none"
 STAGES = {
     "refer": ("member", "prospect", "temperature"),
@@ -150,13 +150,12 @@ def command_line(state: State) -> tuple[str, str, dict[str, str]]:
     type it (`@name`), and the mention's name by id."""
     v = state.values
     if state.kind == "amount":
-        line = f"/status {v['number']} won {v['amount']}".strip()
+        line = lines.status_line(v["number"], "won", v["amount"])
         return line, line, {}
-    if state.kind == "refer":
-        rest = " ".join(w for w in (v["prospect"], v["temperature"]) if w)
-    else:
-        rest = " ".join(w for w in (v["amount"], v["note"]) if w)
-    word = "/refer" if state.kind == "refer" else "/thanks"
-    line = f"{word} <@{v['user_id']}> {rest}".strip()
-    typed = f"{word} @{v['mention']} {rest}".strip()
-    return line, typed, {v["user_id"]: v["name"]}
+
+    def written(member: str) -> str:
+        if state.kind == "refer":
+            return lines.refer_line(member, v["prospect"], v["temperature"])
+        return lines.thanks_line(member, v["amount"], v["note"])
+
+    return written(f"<@{v['user_id']}>"), written(f"@{v['mention']}"), {v["user_id"]: v["name"]}

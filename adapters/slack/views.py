@@ -7,12 +7,11 @@ from typing import Any
 
 from adapters.slack import render
 from adapters.slack.render import plain
+from bot import lines
 from bot.messages import Reply
-from bot.money import looks_like_amount
 
 JsonDict = dict[str, Any]
 MAX_VIEW_BLOCKS = 100
-TEMPERATURES = ("hot", "warm", "cold")
 
 
 def _text_input(block_id: str, label: str, *, optional: bool = False, limit: int = 200) -> JsonDict:
@@ -54,7 +53,7 @@ def meta(chat: str | None, title: str | None = None, command: str | None = None)
 
 
 def refer_modal(private_metadata: str) -> JsonDict:
-    options = [{"text": plain(t), "value": t} for t in TEMPERATURES]
+    options = [{"text": plain(t), "value": t} for t in lines.TEMPERATURES]
     inside = {"text": plain("The prospect is me (an inside referral)"), "value": "inside"}
     return _modal("refer", "Give a referral", "Give", private_metadata, [
         _user_input("Who gets the referral"),
@@ -98,33 +97,24 @@ def refer_command(values: JsonDict) -> str:
     details = ", ".join(
         v for v in (_value(values, k) for k in ("prospect", "contact", "need")) if v
     )
-    words = [f"/refer <@{member_of(values)}>", details]
     selected = values.get("temperature", {}).get("value", {}).get("selected_option")
-    if selected:
-        words.append(str(selected["value"]))
     ticked = values.get("inside", {}).get("value", {}).get("selected_options") or []
-    if any(option.get("value") == "inside" for option in ticked):
-        words.append("inside")
-    return " ".join(w for w in words if w)
+    inside = any(option.get("value") == "inside" for option in ticked)
+    temperature = str(selected["value"]) if selected else ""
+    return lines.refer_line(f"<@{member_of(values)}>", details, temperature, inside)
 
 
 def thanks_field_errors(values: JsonDict) -> dict[str, str]:
     """What the /thanks modal's fields would say wrongly once joined into one command line:
     an amount field that is not an amount, or (with no amount) a note that would be read
     as one. Keyed by block id, as Slack shows them under the fields."""
-    amount, note = _value(values, "amount"), _value(values, "note")
-    if amount and not looks_like_amount(amount):
-        return {"amount": "Write the amount as a number, e.g. 2500 or $2,500.50."}
-    if not amount and looks_like_amount(note):
-        return {"note": "Start the note with a word (a number first reads as the amount), "
-                        "or put the amount in its own field."}  # fmt: skip
-    return {}
+    return lines.thanks_problems(_value(values, "amount"), _value(values, "note"))
 
 
 def thanks_command(values: JsonDict) -> str:
     """`/thanks <@U..> [amount] [note]` from the modal's state."""
-    words = [f"/thanks <@{member_of(values)}>", _value(values, "amount"), _value(values, "note")]
-    return " ".join(w for w in words if w)
+    member = f"<@{member_of(values)}>"
+    return lines.thanks_line(member, _value(values, "amount"), _value(values, "note"))
 
 
 def amount_command(command: str, values: JsonDict) -> str:

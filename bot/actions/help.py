@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from bot import commands as c
 from bot.context import Context
-from bot.grammar import SPECS, Spec, spec_named
 from bot.messages import Reply, Section, to_sender
+from bot.specs import Spec
 
 
 def command_help(spec: Spec) -> Section:
@@ -25,11 +25,15 @@ def command_help(spec: Spec) -> Section:
 
 
 def overview() -> Section:
+    from bot.grammar import SPECS  # here: the definitions, which the grammar reads, import this
+
     return Section("Commands", tuple(f"{s.usage}: {s.summary}" for s in SPECS))
 
 
 async def show_help(ctx: Context | None, cmd: c.ShowHelp) -> list[Reply]:
     """The commands, with examples; `/help <command>` for one."""
+    from bot.grammar import spec_named  # here: the definitions import this module
+
     if cmd.command:
         spec = spec_named(cmd.command)
         if spec is not None:

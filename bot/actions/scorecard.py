@@ -13,7 +13,6 @@ from typing import Any
 
 from bot import commands as c
 from bot.context import Context, Refusal
-from bot.grammar import spec_named
 from bot.messages import Reply, Section, to_sender
 from bot.scoring import (
     POINTS,
@@ -45,6 +44,8 @@ def _weeks_of(now: datetime, figures: Figures) -> Fraction:
 
 
 def _with_form(refusal: Refusal) -> Refusal:
+    from bot.grammar import spec_named  # here: the definitions, which it reads, import this
+
     spec = spec_named("scorecard")
     assert spec is not None
     forms = "\n".join((spec.usage, *spec.more))

@@ -13,7 +13,7 @@ from dataclasses import replace
 from typing import Any
 
 from bot import commands as c
-from bot import grammar, steps
+from bot import lines, steps
 from bot.context import Context, Refusal
 from bot.messages import Reply, to_sender
 from bot.outside import Needs
@@ -50,6 +50,8 @@ async def start_steps(ctx: Context, cmd: c.StartSteps) -> list[Reply]:
 
 async def answer_step(ctx: Context, cmd: c.AnswerStep) -> list[Reply] | Needs[Any]:
     """An answer to the current question: the next question, or the finished command."""
+    from bot import definitions, grammar, handlers  # here: the definitions import this module
+
     row = await private.current_steps(ctx.unit, *_person(ctx), ctx.now)
     if row is None or row.group_id != ctx.group_id or cmd.token not in (None, row.token):
         raise Refusal(steps.EXPIRED)
@@ -70,10 +72,8 @@ async def answer_step(ctx: Context, cmd: c.AnswerStep) -> list[Reply] | Needs[An
         usage = error.spec.usage if error.spec else ""
         raise Refusal(f"{error.reason} The right form: {usage}. Nothing was recorded; "
                       "start again, or send the command typed out.") from error  # fmt: skip
-    from bot import actions  # the map of every action (which imports this module)
-
     ctx.incoming = replace(ctx.incoming, text=line, mentioned=mentioned)
-    result = await actions.run(ctx, command)
+    result = await handlers.run(ctx, command, definitions.HANDLERS[type(command)])
     if isinstance(result, Needs):  # its outside work first; then this runs again
         return result
     return [to_sender(f"That is: {typed}"), *result]
@@ -82,9 +82,12 @@ async def answer_step(ctx: Context, cmd: c.AnswerStep) -> list[Reply] | Needs[An
 def _check_amount(ctx: Context, state: steps.State) -> None:
     """The amount of a guided thanks, read as `/thanks` reads it, before the note is asked
     (a refusal keeps the question: the steps' row is rolled back with it)."""
+    from bot import grammar  # here: the definitions, which the grammar reads, import this
+
     amount = state.values["amount"]
     try:
-        parsed = grammar.parse(f"/thanks <@{state.values['user_id']}> {amount}", ctx.group.currency)
+        line = lines.thanks_line(f"<@{state.values['user_id']}>", amount)
+        parsed = grammar.parse(line, ctx.group.currency)
     except grammar.Malformed as error:
         raise Refusal(f"{error.reason} Reply with the amount again (e.g. 2,500), or - for "
                       "none.") from error  # fmt: skip

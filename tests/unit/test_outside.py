@@ -12,8 +12,10 @@ from typing import Any
 from sqlmodel import select
 
 from bot import commands as c
-from bot.actions import ACTIONS, Action, ledger
+from bot.actions import ledger
 from bot.context import Context
+from bot.definitions import HANDLERS
+from bot.handlers import Action, Handler, reads
 from bot.messages import Reply, to_group, to_member, to_sender
 from bot.outside import Needs, in_thread
 from bot.service import FAILED, Core, GroupDefaults
@@ -51,7 +53,7 @@ async def visitor_asking_twice(ctx: Context, cmd: c.LogVisitor) -> Needs[Any]:
 
 
 def chat_with(db: Database, clock: Clock, action: Action) -> Chat:
-    table = {**ACTIONS, c.LogVisitor: action}
+    table = {**HANDLERS, c.LogVisitor: Handler(c.LogVisitor, action)}
     return Chat(Core(db, GroupDefaults(), clock=clock, table=table))
 
 
@@ -120,7 +122,7 @@ async def goals_with_a_chart(ctx: Context, cmd: c.ShowGoals) -> list[Reply] | Ne
 async def test_a_reading_command_runs_twice_and_writes_its_chart_in_the_second(
     db: Database, clock: Clock
 ) -> None:
-    table = {**ACTIONS, c.ShowGoals: goals_with_a_chart}
+    table = {**HANDLERS, c.ShowGoals: reads(c.ShowGoals, goals_with_a_chart)}
     chat = Chat(Core(db, GroupDefaults(), clock=clock, table=table))
     await chat.say("ann", "/join Plumber")
     RUNS.clear()
