@@ -1,7 +1,11 @@
 """The weekly leaderboard post: the seven days up to the post, the quarter to date beside.
 
 `gather` reads (a read unit); `compose` turns what was read into the post, its chart drawn
-(`bot.weekly_chart`) off the event loop by the caller. Names, never mentions.
+(`bot.weekly_chart`) off the event loop by the caller. Names, never mentions. Beside the
+members' figures the post shows the group's conversion over the quarter to date (one
+statement: `storage.reports.group_statuses`; a week is too short for referrals to close) and
+each goal's progress over its current period (one statement for them all:
+`storage.goals.progress`), both as of the occurrence.
 """
 
 from __future__ import annotations
@@ -12,12 +16,15 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot import weekly_chart
-from bot.actions.reports import ranked
+from bot import goals, weekly_chart
+from bot.actions.reports import CONVERSION_TITLE, ranked
+from bot.conversion import Conversion
+from bot.goals import Progress
 from bot.messages import Reply, Section, to_group
 from bot.periods import Period, window
 from bot.texts import amounts, plural
 from storage import directory, reports, weekly
+from storage import goals as counting
 from storage.units import Unit
 
 TOP = 10
@@ -49,6 +56,8 @@ class WeeklyBoard:
     week_before: dict[int, Figures]
     ranking: list[tuple[int, int]]  # (rank, member id), this week's
     recognition: bool = True  # off: no giver of the week (`/settings recognition off`)
+    conversion: Conversion = field(default_factory=Conversion)  # the quarter to date
+    goals: list[Progress] = field(default_factory=list)  # each goal over its current period
 
 
 async def _figures(unit: Unit, group_id: int, start: datetime, end: datetime) -> dict[int, Figures]:
@@ -56,6 +65,19 @@ async def _figures(unit: Unit, group_id: int, start: datetime, end: datetime) ->
     out = {s.member_id: Figures(s.given, dict(s.credited), s.one_to_ones) for s in standings}
     for member_id, count in (await weekly.visitors_by_host(unit, group_id, start, end)).items():
         out.setdefault(member_id, Figures()).visitors = count
+    return out
+
+
+async def _goals(unit: Unit, group: Any, at: datetime) -> list[Progress]:
+    """Each of the group's goals as it stood at `at`, over the period `at` falls in."""
+    found = goals.parse_goals(group.goals or "")
+    spans = [goals.period_bounds(goal.period, at, group.timezone) for goal in found]
+    asked = [(goal.kind, span.start) for goal, (span, _) in zip(found, spans, strict=True)]
+    figures = await counting.progress(unit, int(group.id), asked, at, group.currency)
+    out = []
+    for goal, (span, end), done in zip(found, spans, figures, strict=True):
+        assert span.start is not None
+        out.append(Progress(goal, span.label, done, at - span.start, end - at))
     return out
 
 
@@ -78,6 +100,8 @@ async def gather(unit: Unit, group: Any, at: datetime) -> WeeklyBoard:
         week_before=await _figures(unit, group_id, at - 2 * WEEK, at - WEEK),
         ranking=[(rank, s.member_id) for rank, s in ranked(standings, group.currency)],
         recognition=bool(group.recognition),
+        conversion=Conversion.of(await reports.group_statuses(unit, group_id, quarter.start, at)),
+        goals=await _goals(unit, group, at),
     )  # fmt: skip
 
 
@@ -137,10 +161,15 @@ def compose_text(board: WeeklyBoard) -> tuple[str, tuple[Section, ...]]:
     if top:
         count = plural(board.week[top[0]].given, "referral")
         giver = " and ".join(board.names[m] for m in top) + f", {count} given"
+    conversion = f"The group, {board.quarter_label} to date: {board.conversion.describe()}"
     sections = [
         Section(f"This week (in brackets: {board.quarter_label} to date)", lines),
         Section("The group this week", totals),
+        Section(CONVERSION_TITLE, (conversion,)),
     ]
+    if board.goals:
+        shown_goals = tuple(goals.progress_line(p, board.currency) for p in board.goals)
+        sections.append(Section("Goals", shown_goals))
     if board.recognition:
         sections.append(Section("Giver of the week", (giver,)))
     return title, tuple(sections)

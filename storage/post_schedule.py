@@ -23,9 +23,11 @@ from storage.tables import Group, PostClaim, ScheduledPost
 SCHEDULE: Any = ScheduledPost.__table__  # type: ignore[attr-defined]
 
 
-def _upsert(dialect: str, rows: Sequence[dict[str, Any]]) -> Any:
+def _upsert(dialect: str) -> Any:
+    """The upsert of one (group_id, kind, due_at) row, run with many rows' parameters (an
+    executemany: compiled once, where a multi-row VALUES bound 30,000 parameters anew)."""
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(SCHEDULE).values(list(rows))
+    statement = insert(SCHEDULE)
     return statement.on_conflict_do_update(
         index_elements=["group_id", "kind"], set_={"due_at": statement.excluded.due_at}
     )
@@ -44,10 +46,12 @@ async def set_due(session: AsyncSession, group_id: int, kind: str, due_at: datet
 
 
 async def set_many(session: AsyncSession, rows: Sequence[dict[str, Any]], chunk: int = 500) -> None:
-    """Upsert many (group_id, kind, due_at) rows, `chunk` to a statement."""
+    """Upsert many (group_id, kind, due_at) rows, `chunk` to an executemany."""
     dialect = session.bind.dialect.name if session.bind else "sqlite"
+    statement = _upsert(dialect)
+    connection = await session.connection()  # (Core: the ORM session would not executemany it)
     for start in range(0, len(rows), chunk):
-        await session.exec(_upsert(dialect, rows[start : start + chunk]))
+        await connection.execute(statement, list(rows[start : start + chunk]))
 
 
 async def due_by(session: AsyncSession, now: datetime, limit: int = 1000) -> list[tuple[int, str]]:
