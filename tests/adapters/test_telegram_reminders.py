@@ -102,7 +102,14 @@ async def test_kicked_from_the_group_it_is_unreachable_then_a_command_resumes(
     await tg.send(my_chat_member(tg.telegram.bot_user, GROUP_ID, "member", "kicked"))
     since = (await group_row(db)).unreachable_since
     assert since is not None
-    assert await scheduled(db) == {"leaderboard", "reminder"}  # still, for a week
+    # still, for a week: the meeting's posts and the daily and monthly ones
+    assert await scheduled(db) == {
+        "leaderboard",
+        "reminder",
+        "anniversaries",
+        "nudges",
+        "scorecards",
+    }
     a_week_on = since + timedelta(days=7)
     assert await Occasions(db).run(1, "reminder", a_week_on) == "unreachable"
     assert await scheduled(db) == set()
@@ -110,7 +117,13 @@ async def test_kicked_from_the_group_it_is_unreachable_then_a_command_resumes(
     await tg.send(my_chat_member(tg.telegram.bot_user, GROUP_ID, "left", "member"))
     await tg.send(command(BOB, "/meeting"))
     assert (await group_row(db)).unreachable_since is None
-    assert await scheduled(db) == {"leaderboard", "reminder"}
+    assert await scheduled(db) == {
+        "leaderboard",
+        "reminder",
+        "anniversaries",
+        "nudges",
+        "scorecards",
+    }
 
 
 async def test_a_403_on_a_group_post_marks_it_unreachable_a_private_one_does_not(
