@@ -56,6 +56,20 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def drawing_peak_rss_mb() -> list[float]:
+    """The peak RSS of each drawing process (`bot.drawing`) alive now (Linux's VmHWM)."""
+    from bot import drawing
+
+    pool = drawing._pool
+    found = []
+    for pid in getattr(pool, "_processes", None) or {}:
+        status = Path(f"/proc/{pid}/status")
+        for line in status.read_text().splitlines() if status.exists() else ():
+            if line.startswith("VmHWM:"):
+                found.append(round(int(line.split()[1]) / 1024, 1))
+    return found
+
+
 async def seed(path: Path, groups: int, members: int) -> None:
     from sqlalchemy import insert
 
@@ -163,6 +177,7 @@ async def measure(path: Path, leaderboards: int, drain: int) -> dict[str, Any]:
     started = time.perf_counter()
     posted = await scheduler.tick()
     enqueue = time.perf_counter() - started
+    drawing_rss = drawing_peak_rss_mb()
 
     transport = LimitedTelegram()
     began = time.monotonic()  # the outbox's clock runs on from the bench's NOW
@@ -190,6 +205,7 @@ async def measure(path: Path, leaderboards: int, drain: int) -> dict[str, Any]:
         "drained": transport.sent, "drain_s": round(drained, 2),
         "drain_per_s": round(transport.sent / drained, 1),
         "http_429": transport.rate_limited, "peak_rss_mb": round(peak_rss_mb(), 1),
+        "drawing_processes": len(drawing_rss), "drawing_peak_rss_mb": drawing_rss,
     }  # fmt: skip
 
 

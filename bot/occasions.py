@@ -8,7 +8,8 @@ to the database"):
 1. read: the group's settings say which occurrence is due at `now` (`bot.due`: the
    latest one, while still useful); one already claimed is left alone; else the post's
    numbers are read;
-2. outside work: the post is composed and its chart drawn, in a thread;
+2. outside work: the post is composed (in a thread) and its chart drawn (in a drawing
+   process, `bot.drawing`);
 3. one short write: the group is re-read (its row locked on PostgreSQL) and the due
    occurrence computed again from what the settings say now (a leader may have changed
    them meanwhile: then nothing is claimed); the occurrence is claimed (`post_claims`,
@@ -23,6 +24,7 @@ the post happen once, and the outbox delivers it once it is committed.
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -43,12 +45,13 @@ log = logging.getLogger("referral_bot.occasions")
 
 @dataclass(frozen=True)
 class Post:
-    """How one kind of post is made: read its numbers, then compose it (blocking: run in
-    a thread, e.g. to draw a chart)."""
+    """How one kind of post is made: read its numbers, then compose it: a blocking function
+    (run in a thread) or a coroutine function (awaited: the weekly post, which has its chart
+    drawn in a drawing process)."""
 
     kind: Kind
     gather: Callable[[Unit, Any, datetime], Awaitable[Any]]
-    compose: Callable[[Any], list[Reply]]
+    compose: Callable[[Any], list[Reply] | Awaitable[list[Reply]]]
     # what else is written with the claim, in its transaction (e.g. who was nudged), given
     # the replies and the occurrence's time
     written: Callable[[Unit, Sequence[Reply], datetime], Awaitable[None]] | None = None
@@ -80,7 +83,10 @@ class Occasions:
                 await self.db.run(lambda unit: self._advance(unit, post.kind, group_id, now))
         else:
             at, data = read
-            replies = await asyncio.to_thread(post.compose, data)
+            if inspect.iscoroutinefunction(post.compose):
+                replies = await post.compose(data)
+            else:
+                replies = await asyncio.to_thread(post.compose, data)
             outcome = await self.db.run(
                 lambda unit: self._claim(unit, post.kind, group_id, at, replies, now, post.written)
             )

@@ -2,7 +2,7 @@
 
 A unit of work only talks to the database (`storage.units`: one that awaits
 anything else fails, on SQLite and PostgreSQL alike). An action that needs
-something else (a chart drawn in a thread, a call to the platform) returns
+something else (a chart drawn in a drawing process, a call to the platform) returns
 `Needs` instead of its replies: what it read goes into the outside work. The
 core rolls that first unit back (it recorded nothing), runs the work with no
 transaction open, and runs the action once more in a fresh unit with the
@@ -20,6 +20,8 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
+
+from bot import drawing
 
 T = TypeVar("T")
 
@@ -46,6 +48,15 @@ def in_thread(
     """Outside work that computes in a worker thread (drawing a chart, say): the event loop
     and every unit of work go on meanwhile. `keep`: see `Needs.keep`."""
     return Needs(what, lambda: asyncio.to_thread(function, *args), keep)
+
+
+def in_process(
+    what: str, function: Callable[..., T], *args: Any, keep: object | None = None
+) -> Needs[T]:
+    """Outside work that draws in a drawing process (`bot.drawing`: a chart, off the event
+    loop and its interpreter lock). `function` is module-level, its arguments plain data.
+    `keep`: see `Needs.keep`."""
+    return Needs(what, lambda: drawing.drawn(function, *args), keep)
 
 
 class NeededTwice(RuntimeError):

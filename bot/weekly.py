@@ -1,7 +1,7 @@
 """The weekly leaderboard post: the seven days up to the post, the quarter to date beside.
 
 `gather` reads (a read unit); `compose` turns what was read into the post, its chart drawn
-(`bot.weekly_chart`) off the event loop by the caller. Names, never mentions. Beside the
+(`bot.weekly_chart`) in a drawing process (`bot.drawing`). Names, never mentions. Beside the
 members' figures the post shows the group's conversion over the quarter to date (one
 statement: `storage.reports.group_statuses`; a week is too short for referrals to close) and
 each goal's progress over its current period (one statement for them all:
@@ -16,7 +16,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot import goals, weekly_chart
+from bot import drawing, goals, weekly_chart
 from bot.actions.reports import CONVERSION_TITLE, ranked
 from bot.conversion import Conversion
 from bot.goals import Progress
@@ -175,8 +175,9 @@ def compose_text(board: WeeklyBoard) -> tuple[str, tuple[Section, ...]]:
     return title, tuple(sections)
 
 
-def chart(board: WeeklyBoard) -> bytes:
-    """The chart of referrals given per member, this week and this quarter (blocking)."""
+def chart(board: WeeklyBoard) -> tuple[str, list[str], list[int], list[int]]:
+    """What the chart shows (`bot.weekly_chart.draw`'s arguments): referrals given per member,
+    this week and this quarter, the week's ranking first, then the rest by the quarter."""
     order = [m for _, m in board.ranking]
     ranked_ids = set(order)
     order += sorted((m for m in board.quarter if m not in ranked_ids and m in board.names),
@@ -184,12 +185,11 @@ def chart(board: WeeklyBoard) -> bytes:
     week = [board.week.get(m, Figures()).given for m in order]
     quarter = [board.quarter.get(m, Figures()).given for m in order]
     title = f"{board.group_name}: referrals given"
-    return weekly_chart.draw(title, [board.names[m] for m in order], week, quarter)
+    return title, [board.names[m] for m in order], week, quarter
 
 
-def compose(board: WeeklyBoard) -> list[Reply]:
-    """The post for the group's chat, its chart attached (blocking: run it in a thread)."""
+async def compose(board: WeeklyBoard) -> list[Reply]:
+    """The post for the group's chat, its chart attached (drawn in a drawing process)."""
     title, sections = compose_text(board)
-    image = chart(board) if board.quarter else None
-    reply = to_group(title, *sections, image=image)
-    return [reply]
+    image = await drawing.drawn(weekly_chart.draw, *chart(board)) if board.quarter else None
+    return [to_group(title, *sections, image=image)]

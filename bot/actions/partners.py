@@ -11,7 +11,7 @@ from bot import heatmap
 from bot.actions.reports import _heading
 from bot.context import Context
 from bot.messages import Reply, Section, to_member, to_sender
-from bot.outside import Needs, in_thread
+from bot.outside import Needs, in_process
 from bot.periods import window
 from bot.texts import amounts, natural_key, plural
 from storage import partners
@@ -87,12 +87,6 @@ def _top(pairs: list[Pair], keys: dict[int, Any]) -> list[Pair]:
     return best[:TOP_PAIRS]
 
 
-def _draw(title: str, pairs: list[Pair], names: dict[int, str]) -> bytes:
-    """The heatmap of `pairs` (in the worker thread that draws it: the grid too)."""
-    cells = [(names[g], names[r], n) for g, r, n in pairs]
-    return heatmap.draw(heatmap.grid(title, cells))
-
-
 @dataclass(frozen=True)
 class _GroupAnswer:
     """`/partners group`'s answer as its first run wrote it from what it read, kept for the
@@ -129,7 +123,7 @@ async def _group_answer(
 async def show_group_partners(ctx: Context, cmd: c.ShowGroupPartners) -> list[Reply] | Needs[bytes]:
     """Leaders: the group's who-referred-whom, the top pairs and the one-sided ones in text,
     and the heatmap sent to the leader privately (drawn outside the unit of work, in a
-    worker thread: the first run reads, writes the text and asks for the chart; the second,
+    drawing process: the first run reads, writes the text and asks for the chart; the second,
     given the chart and the text the first run kept, answers with both)."""
     ctx.require_leader("see the whole group's partners")
     leader = ctx.member
@@ -140,8 +134,9 @@ async def show_group_partners(ctx: Context, cmd: c.ShowGroupPartners) -> list[Re
             return found
         answer, pairs, names = found
         if png is None:
-            return in_thread("the partners heatmap", _draw, answer.caption, pairs, names,
-                             keep=answer)  # fmt: skip
+            cells = [(names[g], names[r], n) for g, r, n in pairs]
+            return in_process("the partners heatmap", heatmap.draw_pairs, answer.caption, cells,
+                              keep=answer)  # fmt: skip
     chart = to_member(leader, f"{answer.caption}: givers by receivers.", image=png)
     text = to_sender(f"{answer.title}. The chart is on its way to you privately.",
                      *answer.sections)  # fmt: skip
