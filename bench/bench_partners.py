@@ -9,8 +9,9 @@ bench/bench_core.py does; its helpers are used here, not copied). Each command i
 through `Core.handle` with a fresh delivery id, for a random group and member (the group's
 leader for /partners group), next to a naive baseline measured in the same run: load the
 group's rows as objects (`bench_core.load_group_rows`) and compute the same figures in
-Python. /partners group is timed without its chart, whose drawing (matplotlib, Agg) is timed
-apart on the grids the same calls built. For /goals every group is given four goals for the
+Python. /partners group queues its chart (the pairs it shows, drawn on delivery): its
+drawing (matplotlib, Agg, in a drawing process) is timed apart on the charts the same calls
+queued. For /goals every group is given four goals for the
 run (taken off afterwards). It measures, never asserts: a table on stdout, the figures in
 bench/results/partners.json.
 """
@@ -57,8 +58,9 @@ from bench.bench_core import (
     timed,
 )
 from bench.seed import TABLES, Plan, prepare, row_counts
+from bot import charts
 from bot import goals as goal_rules
-from bot.outside import Needs
+from bot.messages import Reply
 from bot.service import Core, GroupDefaults
 from storage import goals as counting
 from storage import partners
@@ -70,19 +72,6 @@ TARGETS_MS = {"partners": 10.0, "partners_group": 50.0, "goals": 10.0}
 SPEEDUP_TARGET = 20.0
 
 log = logging.getLogger("bench")
-
-
-class TextOnlyCore(Core):
-    """The core, keeping the charts its actions ask for as outside work instead of drawing
-    them (to time their drawing apart): the action's second run gets an empty PNG."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.kept: list[Needs[Any]] = []
-
-    async def _outside(self, needs: Needs[Any]) -> object:
-        self.kept.append(needs)
-        return b""
 
 
 def _in(entry: Any, start: datetime | None, end: datetime) -> bool:
@@ -184,7 +173,7 @@ READS = (
 
 
 async def measure(
-    core: TextOnlyCore, db: Database, chapters: list[Chapter], read: Read, calls: int,
+    core: Core, db: Database, chapters: list[Chapter], read: Read, calls: int,
     baseline_calls: int,
 ) -> dict[str, Any]:  # fmt: skip
     """As bench_core.measure_read: the core `calls` times, the baseline on a spread of the
@@ -200,7 +189,6 @@ async def measure(
     for chapter, person in picks(chapters, WARMUP, PICK_SEED + 1):
         await core.handle(message(chapter, person))
         await read.baseline(db, chapter, who(chapter, person))
-    core.kept.clear()
     gc.collect()
     every = max(1, calls // max(1, baseline_calls))
     latencies: list[float] = []
@@ -236,12 +224,19 @@ async def measure(
     }  # fmt: skip
 
 
-async def measure_charts(core: TextOnlyCore, count: int) -> dict[str, Any]:
-    """The heatmaps the /partners group calls asked for, drawn as the core does: in a
-    worker thread, off the event loop."""
+async def measure_charts(db: Database, count: int, since: datetime) -> dict[str, Any]:
+    """The heatmaps the last /partners group calls queued (`count` of them), drawn as their
+    delivery draws them: in a drawing process (`bot.charts`, `bot.drawing`)."""
+    async with db.engine.connect() as conn:
+        payloads = (await conn.execute(
+            text("SELECT payload FROM outbox WHERE payload LIKE '%\"chart\"%' AND created_at >= :t"
+                 " ORDER BY id DESC LIMIT :n"), {"t": since.replace(tzinfo=None), "n": count},
+        )).scalars().all()  # fmt: skip
     latencies, sizes = [], []
-    for needs in core.kept[:count]:
-        ms, png = await timed(needs.run)
+    for payload in payloads:
+        chart = Reply.from_json(json.loads(payload)).chart
+        assert chart is not None
+        ms, png = await timed(lambda c=chart: charts.picture(c))
         latencies.append(ms)
         sizes.append(len(png))
     return {"command": "/partners group chart (heatmap PNG)", "core": summary(latencies),
@@ -258,11 +253,12 @@ async def bench_database(name: str, url: str, args: argparse.Namespace) -> dict[
     db = Database(url)
     try:
         chapters = await load_chapters(db)
-        core = TextOnlyCore(db, GroupDefaults(timezone="UTC", currency="USD"))
+        core = Core(db, GroupDefaults(timezone="UTC", currency="USD"))
         result: dict[str, Any] = {"url": db.engine.url.render_as_string(hide_password=True),
                                   "rows": await row_counts(db), "measurements": {},
                                   "machine_before": machine_state()}  # fmt: skip
         await set_goals(db, GOALS)
+        began = datetime.now(UTC)
         try:
             for read in READS:
                 warmed = await prewarm(db)
@@ -272,11 +268,13 @@ async def bench_database(name: str, url: str, args: argparse.Namespace) -> dict[
                     core, db, chapters, read, args.calls, args.baseline_calls
                 )
                 if read.key == "partners_group":
-                    result["measurements"]["chart"] = await measure_charts(core, args.charts)
+                    result["measurements"]["chart"] = await measure_charts(db, args.charts, began)
         finally:
             await set_goals(db, "")
-            async with db.engine.begin() as conn:
+            async with db.engine.begin() as conn:  # what the run wrote
                 await conn.execute(text("DELETE FROM deliveries"))
+                await conn.execute(text("DELETE FROM outbox WHERE created_at >= :t"),
+                                   {"t": began.replace(tzinfo=None)})  # fmt: skip
         result["machine_after"] = machine_state()
         return result
     finally:

@@ -256,7 +256,8 @@ DEFINITIONS: tuple[Definition, ...] = (
             more=("/partners group [week|month|quarter|year|all]  (leaders: who referred whom)",),
         ),
         reads(c.ShowPartners, partners.show_partners),
-        reads(c.ShowGroupPartners, partners.show_group_partners),
+        # writes: its chart goes to the outbox (to the leader, privately) with the answer
+        Handler(c.ShowGroupPartners, partners.show_group_partners, joins=False),
     ),
     define(
         Spec(

@@ -4,7 +4,8 @@ Rows are leased (`storage.outbox.claim`: a chat's earliest pending row, one per
 chat), sent paced per chat (one chat's rows in order, different chats
 independently: none waits for another) and settled one by one, each in its own
 short transaction, fenced by the lease so a row another instance took over is
-never reset. A private message whose recipient never opened the private chat with the
+never reset. A row that carries a chart to draw (`bot.charts`) has it drawn just before it is
+sent. A private message whose recipient never opened the private chat with the
 bot (or blocked it) is held for them (`bot.held`). Nothing here logs message text: it
 can hold a prospect's details.
 """
@@ -24,7 +25,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, NamedTuple, Protocol
 
-from bot import held
+from bot import charts, held
 from bot.messages import Reply
 from storage import chats, outbox
 from storage.clock import utcnow
@@ -139,6 +140,16 @@ def outgoing(row: OutboxMessage) -> Outgoing:
     reply = replace(Reply.from_json(data), image=row.image, image_name=name)
     return Outgoing(row.id, row.group_id, row.workspace_id, row.chat_id,
                     row.recipient_user_id, reply, row.image, name, row.thread_id)  # fmt: skip
+
+
+async def drawn(message: Outgoing) -> Outgoing:
+    """The message with its chart drawn (`bot.charts`), when it carries one to draw."""
+    chart = message.reply.chart
+    if chart is None or message.image is not None:
+        return message
+    png, name = await charts.picture(chart), message.image_name or "chart.png"
+    reply = replace(message.reply, image=png, image_name=name, chart=None)
+    return replace(message, reply=reply, image=png, image_name=name)
 
 
 class Deliverer:
@@ -298,6 +309,11 @@ class Deliverer:
             message = outgoing(row)
         except (ValueError, KeyError, TypeError) as exc:
             return Sent.unreachable(f"bad payload: {type(exc).__name__}")
+        try:
+            async with asyncio.timeout(self.send_timeout):
+                message = await drawn(message)
+        except Exception as exc:  # a drawing process died, or took too long: tried again
+            return Sent.server_error(f"chart not drawn: {type(exc).__name__}")
         try:
             async with asyncio.timeout(self.send_timeout):
                 return await transport.send(message)

@@ -103,6 +103,16 @@ class Section:
 
 
 @dataclass(frozen=True, slots=True)
+class Chart:
+    """A chart to draw when the message is delivered (`bot.charts`): its kind and what it
+    shows, as plain JSON data. Kept in the outbox with the message instead of a picture, so
+    that the answer that queues it does not wait for the drawing."""
+
+    kind: str
+    data: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
 class Reply:
     """One message for one audience. All text is plain; adapters escape it."""
 
@@ -114,10 +124,12 @@ class Reply:
     recipient_user_id: str | None = None  # their platform user id
     image: bytes | None = None
     image_name: str | None = None
+    chart: Chart | None = None  # drawn into `image` on delivery
 
     def to_json(self) -> dict[str, Any]:
-        """A JSON-safe form, for the outbox and stored answers (images are not stored)."""
-        return {
+        """A JSON-safe form, for the outbox and stored answers (images are not stored; a
+        chart to draw is, under `chart`, when there is one)."""
+        found: dict[str, Any] = {
             "audience": self.audience.value,
             "text": self.text,
             "sections": [{"title": s.title, "lines": list(s.lines)} for s in self.sections],
@@ -134,6 +146,9 @@ class Reply:
             "member_id": self.member_id,
             "recipient_user_id": self.recipient_user_id,
         }
+        if self.chart is not None:
+            found["chart"] = {"kind": self.chart.kind, "data": self.chart.data}
+        return found
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Reply:
@@ -145,6 +160,7 @@ class Reply:
             buttons=tuple(Button(**b) for b in data["buttons"]),
             member_id=data.get("member_id"),
             recipient_user_id=data.get("recipient_user_id"),
+            chart=Chart(chart["kind"], chart["data"]) if (chart := data.get("chart")) else None,
         )
 
 
@@ -174,9 +190,11 @@ def to_member(
     *sections: Section,
     buttons: tuple[Button, ...] = (),
     image: bytes | None = None,
+    chart: Chart | None = None,
 ) -> Reply:
-    """A private message to one member (with a PNG when `image`)."""
+    """A private message to one member (with a PNG when `image`, or one drawn on delivery
+    from `chart`)."""
     return Reply(
-        Audience.MEMBER, text, tuple(sections), buttons,
-        member_id=member.id, recipient_user_id=member.platform_user_id, image=image,
+        Audience.MEMBER, text, tuple(sections), buttons, member_id=member.id,
+        recipient_user_id=member.platform_user_id, image=image, chart=chart,
     )  # fmt: skip

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import heapq
-from dataclasses import dataclass
 from typing import Any
 
+from bot import charts, heatmap
 from bot import commands as c
-from bot import heatmap
 from bot.actions.reports import _heading
 from bot.context import Context
 from bot.messages import Reply, Section, to_member, to_sender
-from bot.outside import Needs, in_process
 from bot.periods import window
 from bot.texts import amounts, natural_key, plural
 from storage import partners
@@ -87,22 +85,12 @@ def _top(pairs: list[Pair], keys: dict[int, Any]) -> list[Pair]:
     return best[:TOP_PAIRS]
 
 
-@dataclass(frozen=True)
-class _GroupAnswer:
-    """`/partners group`'s answer as its first run wrote it from what it read, kept for the
-    second run (`Needs.keep`): the text and the chart come from the same rows, read once."""
-
-    group_id: int
-    title: str
-    caption: str  # the chart's: the title and the period
-    sections: tuple[Section, ...]
-
-
-async def _group_answer(
-    ctx: Context, cmd: c.ShowGroupPartners
-) -> tuple[_GroupAnswer, list[Pair], dict[int, str]] | list[Reply]:
-    """The group's pairs read, and the answer written from them (the replies themselves
-    when there are none)."""
+async def show_group_partners(ctx: Context, cmd: c.ShowGroupPartners) -> list[Reply]:
+    """Leaders: the group's who-referred-whom, the top pairs and the one-sided ones in text,
+    and the heatmap sent to the leader privately: queued in this unit with the pairs it
+    shows, drawn when it is delivered (`bot.charts`), so the text answers at once and the
+    chart comes from the same rows."""
+    ctx.require_leader("see the whole group's partners")
     span = window(cmd.period, ctx.now, ctx.group.timezone)
     pairs, names = await partners.group_pairs(ctx.unit, ctx.group_id, span.start, span.end)
     title = f"Who referred whom in {ctx.group.name}"
@@ -116,28 +104,9 @@ async def _group_answer(
     sections = [Section(_heading(span.label), (summary, *top))]
     if one_sided := _one_sided_pairs(pairs, names, keys):
         sections.append(Section("One-sided (a one-to-one could help)", tuple(one_sided)))
-    answer = _GroupAnswer(ctx.group_id, title, f"{title}, {span.label}", tuple(sections))
-    return answer, pairs, names
-
-
-async def show_group_partners(ctx: Context, cmd: c.ShowGroupPartners) -> list[Reply] | Needs[bytes]:
-    """Leaders: the group's who-referred-whom, the top pairs and the one-sided ones in text,
-    and the heatmap sent to the leader privately (drawn outside the unit of work, in a
-    drawing process: the first run reads, writes the text and asks for the chart; the second,
-    given the chart and the text the first run kept, answers with both)."""
-    ctx.require_leader("see the whole group's partners")
-    leader = ctx.member
-    png, answer = ctx.made(bytes), ctx.kept(_GroupAnswer)
-    if png is None or answer is None or answer.group_id != ctx.group_id:
-        found = await _group_answer(ctx, cmd)
-        if isinstance(found, list):  # no referrals: nothing to draw
-            return found
-        answer, pairs, names = found
-        if png is None:
-            cells = [(names[g], names[r], n) for g, r, n in pairs]
-            return in_process("the partners heatmap", heatmap.draw_pairs, answer.caption, cells,
-                              keep=answer)  # fmt: skip
-    chart = to_member(leader, f"{answer.caption}: givers by receivers.", image=png)
-    text = to_sender(f"{answer.title}. The chart is on its way to you privately.",
-                     *answer.sections)  # fmt: skip
+    caption = f"{title}, {span.label}"
+    grid = heatmap.grid(caption, [(names[g], names[r], n) for g, r, n in pairs])
+    chart = to_member(ctx.member, f"{caption}: givers by receivers.",
+                      chart=charts.heatmap_chart(grid))  # fmt: skip
+    text = to_sender(f"{title}. The chart is on its way to you privately.", *sections)
     return [text, chart]

@@ -4,6 +4,7 @@ who-referred-whom with its chart sent privately; the partners table sums to the 
 from __future__ import annotations
 
 import asyncio
+import json
 import shutil
 import tempfile
 from datetime import UTC, datetime
@@ -15,12 +16,13 @@ from hypothesis import strategies as st
 from sqlmodel import select
 
 from bot import heatmap
-from bot.outside import Needs
+from bot.delivery import Deliverer
 from bot.service import Core, GroupDefaults
 from storage import partners, reports
 from storage.database import Database
 from storage.tables import Group, Member, OutboxMessage
 from tests.conftest import Chat, Clock
+from tests.unit.test_delivery import FakeTransport
 from tests.unit.test_grammar import template_file  # noqa: F401  (fixture)
 from tests.unit.test_ledger_properties import END_OF_TIME, NAMES, Ledger, actions, snapshot
 from tests.unit.test_rules import TickingClock, all_rows, ticking_clock  # noqa: F401
@@ -108,6 +110,14 @@ async def test_someone_elses_partners_and_a_member_with_none(
     assert erin.sections[0].lines == ("No referrals exchanged yet.",)
 
 
+async def deliver_all(db: Database, transport: FakeTransport) -> None:
+    """Every row that is due, delivered (a chat's rows one after the other)."""
+    deliverer = Deliverer(db, [transport])
+    for _ in range(100):
+        if await deliverer.run_once() == 0:
+            return
+
+
 async def test_the_group_table_goes_to_leaders_with_the_chart_privately(
     chat: Chat, clock: TickingClock
 ) -> None:
@@ -129,45 +139,55 @@ async def test_the_group_table_goes_to_leaders_with_the_chart_privately(
         "Dan gave Alice 3 referrals, none back yet",
     ]
     rows = await all_rows(chat.core.db, OutboxMessage)
-    (chart,) = [r for r in rows[before:] if r.image is not None]
-    assert chart.recipient_user_id == "alice"
-    assert chart.image is not None and chart.image.startswith(PNG_MAGIC)
     assert len(rows) == before + 1  # the chart only: nothing in the group's chat
+    (row,) = rows[before:]
+    assert row.recipient_user_id == "alice" and row.image is None  # drawn on delivery
+    chart = json.loads(row.payload)["chart"]
+    assert chart["kind"] == "heatmap"
+    assert chart["data"] == {  # the same rows as the text: 10 referrals, 4 pairs
+        "title": "Who referred whom in chapter, all time",
+        "givers": ["Alice", "Dan", "Bob"],
+        "receivers": ["Alice", "Bob", "Carol"],
+        "counts": [[0, 3, 3], [3, 0, 0], [1, 0, 0]],
+    }
+    transport = FakeTransport(row.platform)
+    await deliver_all(chat.core.db, transport)
+    (sent,) = [m for m in transport.calls if m.id == row.id]
+    assert sent.recipient_user_id == "alice" and sent.reply.text.startswith("Who referred whom")
+    assert sent.image is not None and sent.image.startswith(PNG_MAGIC)
+    assert sent.reply.image == sent.image and sent.image_name == "chart.png"
     for who, text in (("alice", "/partners"), ("alice", "/partners group"), ("bob", "/partners")):
         assert "555-0100" not in await chat.text(who, text)
 
 
-class ReferralWhileDrawing(Core):
-    """The core, with Bob giving Carol a referral while its first chart is drawn (no unit
-    of work is open then): what another member may well do in that second."""
-
-    raced = False
-
-    async def _outside(self, needs: Needs[Any]) -> object:
-        if not self.raced:
-            self.raced = True
-            other = Chat(Core(self.db, self.defaults, clock=self.clock))
-            assert "recorded" in await other.text("bob", f"/refer @carol {PROSPECT}")
-        return await super()._outside(needs)
-
-
-async def test_the_group_text_and_its_chart_come_from_one_read(
-    db: Database, clock: TickingClock
+async def test_a_redelivered_partners_group_queues_its_chart_once(
+    chat: Chat, clock: TickingClock
 ) -> None:
-    await ledger(Chat(Core(db, GroupDefaults(timezone="UTC", currency="USD"), clock=clock)), clock)
-    racing = Chat(ReferralWhileDrawing(db, GroupDefaults(timezone="UTC", currency="USD"),
-                                       clock=clock))  # fmt: skip
-    (reply,) = await racing.say("alice", "/partners group")
-    # the pairs the chart was drawn from, not read again after Bob's referral
-    assert reply.sections[0].lines[0] == (
-        "10 referrals between 4 pairs of members (giver → receiver)."
-    )
-    rows = await all_rows(db, OutboxMessage)
-    assert [r.image.startswith(PNG_MAGIC) for r in rows if r.image is not None] == [True]
-    (again,) = await racing.say("alice", "/partners group")
-    assert again.sections[0].lines[0] == (
-        "11 referrals between 5 pairs of members (giver → receiver)."
-    )  # Bob's referral, given while the first chart was drawn
+    await ledger(chat, clock)
+    before = len(await all_rows(chat.core.db, OutboxMessage))
+    first = await chat.say("alice", "/partners group", delivery_id="partners-1")
+    again = await chat.say("alice", "/partners group", delivery_id="partners-1")
+    assert again == first  # the answer kept with its delivery id, not a second chart
+    assert len(await all_rows(chat.core.db, OutboxMessage)) == before + 1
+
+
+async def test_a_chart_that_cannot_be_drawn_is_retried_not_lost(
+    chat: Chat, clock: TickingClock
+) -> None:
+    await ledger(chat, clock)
+    await chat.say("alice", "/partners group")
+    async with chat.core.db.transaction() as session:  # a kind this version cannot draw
+        (row,) = (await session.exec(select(OutboxMessage))).all()[-1:]
+        payload = json.loads(row.payload)
+        payload["chart"]["kind"] = "sundial"
+        row.payload = json.dumps(payload)
+        session.add(row)
+    transport = FakeTransport(row.platform)
+    await deliver_all(chat.core.db, transport)
+    assert [m for m in transport.calls if m.id == row.id] == []
+    (kept,) = [r for r in await all_rows(chat.core.db, OutboxMessage) if r.id == row.id]
+    assert kept.status == "pending" and kept.attempts == 1
+    assert kept.last_error == "chart not drawn: KeyError"
 
 
 def test_the_heatmap_names_givers_and_receivers_and_is_a_png() -> None:
