@@ -142,12 +142,12 @@ def outgoing(row: OutboxMessage) -> Outgoing:
                     row.recipient_user_id, reply, row.image, name, row.thread_id)  # fmt: skip
 
 
-async def drawn(message: Outgoing) -> Outgoing:
+async def drawn(message: Outgoing, db: Database) -> Outgoing:
     """The message with its chart drawn (`bot.charts`), when it carries one to draw."""
     chart = message.reply.chart
     if chart is None or message.image is not None:
         return message
-    png, name = await charts.picture(chart), message.image_name or "chart.png"
+    png, name = await charts.picture(chart, db), message.image_name or "chart.png"
     reply = replace(message.reply, image=png, image_name=name, chart=None)
     return replace(message, reply=reply, image=png, image_name=name)
 
@@ -311,7 +311,7 @@ class Deliverer:
             return Sent.unreachable(f"bad payload: {type(exc).__name__}")
         try:
             async with asyncio.timeout(self.send_timeout):
-                message = await drawn(message)
+                message = await drawn(message, self.db)
         except Exception as exc:  # a drawing process died, or took too long: tried again
             return Sent.server_error(f"chart not drawn: {type(exc).__name__}")
         try:

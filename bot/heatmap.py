@@ -1,8 +1,7 @@
 """The who-referred-whom chart: a heatmap of givers (rows) by receivers (columns).
 
 Drawn with matplotlib's Agg backend (no display, no pyplot), when the message that carries
-it is delivered: the grid travels as plain data (`as_data`) in the outbox and `draw_data`
-runs in a drawing process (`bot.charts`, `bot.drawing`).
+it is delivered: `draw` runs in a drawing process (`bot.charts`, `bot.drawing`).
 `figure` builds the figure alone, so that a test can read the names on its axes before it
 is rendered. Sized for a phone: at most `MOST` members a side, short names, one count in each cell.
 """
@@ -99,15 +98,3 @@ def draw(data: Grid) -> bytes:
     out = io.BytesIO()
     image.convert("RGB").save(out, format="PNG", compress_level=1)
     return out.getvalue()
-
-
-def as_data(data: Grid) -> dict[str, Any]:
-    """The grid as plain JSON data (kept in the outbox until it is drawn: `bot.charts`)."""
-    return {"title": data.title, "givers": list(data.givers), "receivers": list(data.receivers),
-            "counts": [list(row) for row in data.counts]}  # fmt: skip
-
-
-def draw_data(data: dict[str, Any]) -> bytes:
-    """`draw` of a grid given as `as_data` wrote it (in a drawing process)."""
-    return draw(Grid(str(data["title"]), tuple(data["givers"]), tuple(data["receivers"]),
-                     tuple(tuple(int(n) for n in row) for row in data["counts"])))  # fmt: skip

@@ -2,7 +2,8 @@
 
 `member_exchanges` is one member's side (a row per member they exchanged with);
 `group_pairs` is the whole group's who-referred-whom, one grouped pass over the
-referrals index by (group, giver, receiver) (`ix_referrals_group_pair`).
+referrals index by (group, giver, receiver) (`ix_referrals_group_pair`), for its chart;
+`group_partners` what `/partners group` says in text, from the same pass, counted in SQL.
 """
 
 from __future__ import annotations
@@ -14,9 +15,11 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import (
+    Integer,
     Numeric,
     String,
     bindparam,
+    exists,
     false,
     func,
     literal,
@@ -141,3 +144,69 @@ async def group_pairs(
         else:
             pairs.append((giver, receiver, count))
     return pairs, names
+
+
+@dataclass(frozen=True)
+class GroupPartners:
+    """What `/partners group` says of a window, counted in SQL: the referrals, the pairs of
+    members they ran between, the top pairs and the one-sided ones (not the hundreds of
+    pairs of a group: those are read for its chart, `group_pairs`)."""
+
+    referrals: int
+    pairs: int
+    # every pair whose count is at least the `top`-th largest count (ties included: the
+    # core breaks them by the names, in natural order, and keeps `top`)
+    top: list[Pair]
+    # every pair with at least `one_sided` referrals one way and none back
+    one_sided: list[Pair]
+    names: dict[int, str]  # every member the group ever had
+
+
+@cache
+def _group_partners() -> Prepared:
+    """One statement: the pairs counted once (a CTE over `ix_referrals_group_pair`), then a
+    row of totals, the top pairs, the one-sided pairs and the members' names, tagged."""
+    pairs = (
+        select(col(Referral.giver_id).label("g"), col(Referral.receiver_id).label("r"),
+               func.count().label("n"))
+        .where(col(Referral.group_id) == bindparam("group_id"), *_window(Referral))
+        .group_by(col(Referral.giver_id), col(Referral.receiver_id))
+        .cte("p")
+    )  # fmt: skip
+    back = pairs.alias("back")
+    cut = select(pairs.c.n).order_by(pairs.c.n.desc()).limit(1).offset(bindparam("cut"))
+    no_name = type_coerce(null(), String)
+    return Prepared(union_all(
+        select(literal("total"), func.count(), null(),
+               type_coerce(func.coalesce(func.sum(pairs.c.n), 0), Integer), no_name)
+        .select_from(pairs),
+        select(literal("top"), pairs.c.g, pairs.c.r, pairs.c.n, no_name)
+        .where(pairs.c.n >= func.coalesce(cut.scalar_subquery(), 0)),
+        select(literal("one"), pairs.c.g, pairs.c.r, pairs.c.n, no_name).where(
+            pairs.c.n >= bindparam("one_sided"),
+            ~exists().where(back.c.g == pairs.c.r, back.c.r == pairs.c.g),
+        ),
+        select(literal("name"), col(Member.id), null(), null(), col(Member.name))
+        .where(col(Member.group_id) == bindparam("group_id")),
+    ))  # fmt: skip
+
+
+async def group_partners(
+    unit: Unit, group_id: int, start: datetime | None, end: datetime, *, top: int,
+    one_sided: int,
+) -> GroupPartners:  # fmt: skip
+    """The group's referrals in the window, as `/partners group` tells them."""
+    params = {"group_id": group_id, "start": start or EPOCH, "end": end, "cut": top - 1,
+              "one_sided": one_sided}  # fmt: skip
+    referrals = pair_count = 0
+    tops: list[Pair] = []
+    lopsided: list[Pair] = []
+    names: dict[int, str] = {}
+    for kind, a, b, n, name in await unit.rows(_group_partners(), params):
+        if kind == "name":
+            names[a] = name
+        elif kind == "total":
+            pair_count, referrals = int(a), int(n)
+        else:
+            (tops if kind == "top" else lopsided).append((a, b, int(n)))
+    return GroupPartners(referrals, pair_count, tops, lopsided, names)

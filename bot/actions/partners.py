@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import heapq
 from typing import Any
 
-from bot import charts, heatmap
+from bot import charts
 from bot import commands as c
 from bot.actions.reports import _heading
 from bot.context import Context
@@ -67,46 +66,40 @@ async def show_partners(ctx: Context, cmd: c.ShowPartners) -> list[Reply]:
 
 
 def _one_sided_pairs(pairs: list[Pair], names: dict[int, str], keys: dict[int, Any]) -> list[str]:
-    """The pairs with at least `ONE_SIDED` one way and none back, the most first."""
-    back = {(giver, receiver) for giver, receiver, _ in pairs}
-    found = [(n, g, r) for g, r, n in pairs if n >= ONE_SIDED and (r, g) not in back]
-    found.sort(key=lambda t: (-t[0], keys[t[1]], keys[t[2]]))
+    """The pairs with at least `ONE_SIDED` one way and none back (as SQL found them), the
+    most first."""
+    found = sorted(pairs, key=lambda p: (-p[2], keys[p[0]], keys[p[1]]))
     return [f"{names[g]} gave {names[r]} {plural(n, 'referral')}, none back yet"
-            for n, g, r in found]  # fmt: skip
+            for g, r, n in found]  # fmt: skip
 
 
 def _top(pairs: list[Pair], keys: dict[int, Any]) -> list[Pair]:
-    """The `TOP_PAIRS` pairs with the most referrals (ties by the names, in natural order):
-    only the pairs from the cut's count up are sorted, not the hundreds of a group."""
-    counts = heapq.nlargest(TOP_PAIRS, (n for _, _, n in pairs))
-    cut = counts[-1] if counts else 0
-    best = [p for p in pairs if p[2] >= cut]
-    best.sort(key=lambda p: (-p[2], keys[p[0]], keys[p[1]]))
-    return best[:TOP_PAIRS]
+    """The `TOP_PAIRS` pairs with the most referrals, ties by the names in natural order
+    (SQL gives every pair from the cut's count up)."""
+    return sorted(pairs, key=lambda p: (-p[2], keys[p[0]], keys[p[1]]))[:TOP_PAIRS]
 
 
 async def show_group_partners(ctx: Context, cmd: c.ShowGroupPartners) -> list[Reply]:
-    """Leaders: the group's who-referred-whom, the top pairs and the one-sided ones in text,
-    and the heatmap sent to the leader privately: queued in this unit with the pairs it
-    shows, drawn when it is delivered (`bot.charts`), so the text answers at once and the
-    chart comes from the same rows."""
+    """Leaders: the group's who-referred-whom, the top pairs and the one-sided ones in text
+    (counted in SQL: `storage.partners.group_partners`), and the heatmap sent to the leader
+    privately: queued in this unit, drawn when it is delivered from the same window, up to
+    this command's time (`bot.charts`), so the text answers at once."""
     ctx.require_leader("see the whole group's partners")
     span = window(cmd.period, ctx.now, ctx.group.timezone)
-    pairs, names = await partners.group_pairs(ctx.unit, ctx.group_id, span.start, span.end)
+    found = await partners.group_partners(ctx.unit, ctx.group_id, span.start, span.end,
+                                          top=TOP_PAIRS, one_sided=ONE_SIDED)  # fmt: skip
     title = f"Who referred whom in {ctx.group.name}"
-    if not pairs:
+    if not found.pairs:
         return [to_sender(title, Section(_heading(span.label), ("No referrals yet.",)))]
-    total = sum(n for _, _, n in pairs)
+    names = found.names
     keys = {m: natural_key(name) for m, name in names.items()}  # once per member, not per pair
-    top = tuple(f"{names[g]} → {names[r]}: {n}" for g, r, n in _top(pairs, keys))
-    summary = (f"{plural(total, 'referral')} between {plural(len(pairs), 'pair')} of members"
-               " (giver → receiver).")  # fmt: skip
+    top = tuple(f"{names[g]} → {names[r]}: {n}" for g, r, n in _top(found.top, keys))
+    summary = (f"{plural(found.referrals, 'referral')} between"
+               f" {plural(found.pairs, 'pair')} of members (giver → receiver).")  # fmt: skip
     sections = [Section(_heading(span.label), (summary, *top))]
-    if one_sided := _one_sided_pairs(pairs, names, keys):
+    if one_sided := _one_sided_pairs(found.one_sided, names, keys):
         sections.append(Section("One-sided (a one-to-one could help)", tuple(one_sided)))
     caption = f"{title}, {span.label}"
-    grid = heatmap.grid(caption, [(names[g], names[r], n) for g, r, n in pairs])
-    chart = to_member(ctx.member, f"{caption}: givers by receivers.",
-                      chart=charts.heatmap_chart(grid))  # fmt: skip
+    chart = charts.partners_chart(ctx.group_id, span.start, span.end, caption)
     text = to_sender(f"{title}. The chart is on its way to you privately.", *sections)
-    return [text, chart]
+    return [text, to_member(ctx.member, f"{caption}: givers by receivers.", chart=chart)]

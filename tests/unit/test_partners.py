@@ -15,8 +15,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlmodel import select
 
-from bot import heatmap
+from bot import charts, heatmap
 from bot.delivery import Deliverer
+from bot.messages import Reply
 from bot.service import Core, GroupDefaults
 from storage import partners, reports
 from storage.database import Database
@@ -142,14 +143,16 @@ async def test_the_group_table_goes_to_leaders_with_the_chart_privately(
     assert len(rows) == before + 1  # the chart only: nothing in the group's chat
     (row,) = rows[before:]
     assert row.recipient_user_id == "alice" and row.image is None  # drawn on delivery
-    chart = json.loads(row.payload)["chart"]
-    assert chart["kind"] == "heatmap"
-    assert chart["data"] == {  # the same rows as the text: 10 referrals, 4 pairs
-        "title": "Who referred whom in chapter, all time",
-        "givers": ["Alice", "Dan", "Bob"],
-        "receivers": ["Alice", "Bob", "Carol"],
-        "counts": [[0, 3, 3], [3, 0, 0], [1, 0, 0]],
-    }
+    chart = Reply.from_json(json.loads(row.payload)).chart
+    assert chart is not None and chart.kind == "partners"
+    window = {"start": chart.data["start"], "end": chart.data["end"][:16]}
+    assert chart.data["group_id"] == 1 and window == {"start": None, "end": "2026-11-25T12:00"}
+    assert chart.data["title"] == "Who referred whom in chapter, all time"
+    # a referral given before it is delivered is not in it: it shows what the text counted
+    assert "recorded" in await chat.text("bob", f"/refer @carol {PROSPECT}")
+    grid = await charts.partners_grid(chat.core.db, chart.data)
+    assert grid.givers == ("Alice", "Dan", "Bob") and grid.receivers == ("Alice", "Bob", "Carol")
+    assert grid.counts == ((0, 3, 3), (3, 0, 0), (1, 0, 0))  # 10 referrals, 4 pairs
     transport = FakeTransport(row.platform)
     await deliver_all(chat.core.db, transport)
     (sent,) = [m for m in transport.calls if m.id == row.id]
@@ -179,7 +182,7 @@ async def test_a_chart_that_cannot_be_drawn_is_retried_not_lost(
     async with chat.core.db.transaction() as session:  # a kind this version cannot draw
         (row,) = (await session.exec(select(OutboxMessage))).all()[-1:]
         payload = json.loads(row.payload)
-        payload["chart"]["kind"] = "sundial"
+        payload["chart"]["kind"] = "sundial"  # e.g. queued by a newer version
         row.payload = json.dumps(payload)
         session.add(row)
     transport = FakeTransport(row.platform)
@@ -270,3 +273,31 @@ def test_the_partners_tables_sum_to_the_referrals_given_and_received(
     migrated_sqlite: Path, count: int, steps: list[tuple[Any, ...]]
 ) -> None:
     asyncio.run(play_partners(migrated_sqlite, count, steps))
+
+
+async def test_the_top_pairs_take_every_tie_at_the_cut_and_the_answer_keeps_ten(
+    chat: Chat, clock: TickingClock
+) -> None:
+    clock.now = utc(2026, 11, 20, 9)
+    people = ["ann", "ben", "cat", "dov", "eve"]
+    for who in people:
+        await chat.say(who, f"/join {who.capitalize()} Trade")
+    for giver in people:  # 20 pairs, one referral each; Ann gives Ben a second
+        for receiver in people:
+            if giver != receiver:
+                await chat.say(giver, f"/refer @{receiver} {PROSPECT}")
+    await chat.say("ann", f"/refer @ben {PROSPECT}")
+    chat.admins.add("ann")
+    end = utc(2026, 12, 1)
+    found = await chat.core.db.run(
+        lambda unit: partners.group_partners(unit, 1, None, end, top=10, one_sided=3),
+        write=False,
+    )
+    assert (found.referrals, found.pairs, len(found.top), found.one_sided) == (21, 20, 20, [])
+    (reply,) = await chat.say("ann", "/partners group")  # the chart goes to the outbox
+    assert list(reply.sections[0].lines) == [
+        "21 referrals between 20 pairs of members (giver → receiver).",
+        "Ann → Ben: 2", "Ann → Cat: 1", "Ann → Dov: 1", "Ann → Eve: 1", "Ben → Ann: 1",
+        "Ben → Cat: 1", "Ben → Dov: 1", "Ben → Eve: 1", "Cat → Ann: 1", "Cat → Ben: 1",
+    ]  # fmt: skip
+    assert len(reply.sections) == 1  # nothing one-sided
