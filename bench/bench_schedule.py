@@ -136,7 +136,9 @@ class LimitedTelegram:
         from bot.delivery import Sent
 
         now = time.monotonic()
-        overall, chat = self._overall, self._per_chat.setdefault(message.chat_id, deque())
+        # a private message's chat is its recipient's, not the group's
+        where = message.recipient_user_id or message.chat_id
+        overall, chat = self._overall, self._per_chat.setdefault(where, deque())
         while overall and now - overall[0] >= 1.0:
             overall.popleft()
         while chat and now - chat[0] >= 60.0:
@@ -165,14 +167,16 @@ async def measure(path: Path, leaderboards: int, drain: int) -> dict[str, Any]:
     built = time.perf_counter() - started
     rss_built = peak_rss_mb()
 
-    if leaderboards < rows:  # the others' posts moved a week on: only these are due now
-        async with db.transaction() as session:
-            await session.exec(
-                text(  # type: ignore[call-overload]
-                    "UPDATE post_schedule SET due_at = :later WHERE group_id > :n"
-                ),
-                params={"later": (NOW + timedelta(days=7)).replace(tzinfo=None), "n": leaderboards},
-            )
+    # Only the leaderboards are measured: every other post (the meeting reminders, the daily
+    # and monthly ones) and the leaderboards past `leaderboards` move a week on.
+    async with db.transaction() as session:
+        await session.exec(
+            text(  # type: ignore[call-overload]
+                "UPDATE post_schedule SET due_at = :later"
+                " WHERE kind <> 'leaderboard' OR group_id > :n"
+            ),
+            params={"later": (NOW + timedelta(days=7)).replace(tzinfo=None), "n": leaderboards},
+        )
     scheduler = PostScheduler(db, clock=lambda: NOW)
     started = time.perf_counter()
     posted = await scheduler.tick()
