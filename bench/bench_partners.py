@@ -60,6 +60,7 @@ from bench.bench_core import (
 from bench.seed import TABLES, Plan, prepare, row_counts
 from bot import charts
 from bot import goals as goal_rules
+from bot.actions.partners import ONE_SIDED, TOP_PAIRS
 from bot.messages import Reply
 from bot.service import Core, GroupDefaults
 from storage import goals as counting
@@ -110,6 +111,17 @@ async def storage_partners(db: Database, chapter: Chapter, person: Person) -> An
                    sum(x.thanked.values(), Decimal(0))) for x in found)  # fmt: skip
 
 
+def _told(pairs: dict[tuple[int, int], int], referrals: int) -> Any:
+    """What `/partners group` says, from the pairs' counts: the referrals, the pairs, every
+    pair from the 10th largest count up (ties included) and the one-sided ones."""
+    counts = sorted(pairs.values(), reverse=True)
+    cut = counts[TOP_PAIRS - 1] if len(counts) >= TOP_PAIRS else 0
+    top = sorted((g, r, n) for (g, r), n in pairs.items() if n >= cut)
+    lopsided = sorted((g, r, n) for (g, r), n in pairs.items()
+                      if n >= ONE_SIDED and (r, g) not in pairs)  # fmt: skip
+    return referrals, len(pairs), top, lopsided
+
+
 async def naive_group(db: Database, chapter: Chapter, person: Person) -> Any:
     """/partners group (all time): the pairs counted in Python from the group's rows."""
     data = await load_group_rows(db, chapter, person)
@@ -117,14 +129,17 @@ async def naive_group(db: Database, chapter: Chapter, person: Person) -> Any:
     for r in data.referrals:
         if _in(r, None, now):
             pairs[(r.giver_id, r.receiver_id)] += 1
-    return sorted((g, r, n) for (g, r), n in pairs.items())
+    return _told(dict(pairs), sum(pairs.values()))
 
 
 async def storage_group(db: Database, chapter: Chapter, person: Person) -> Any:
-    found, _ = await db.run(
-        lambda unit: partners.group_pairs(unit, chapter.id, None, datetime.now(UTC)), write=False
-    )
-    return sorted(tuple(p) for p in found)
+    def told(unit: Any) -> Any:
+        return partners.group_partners(
+            unit, chapter.id, None, datetime.now(UTC), top=TOP_PAIRS, one_sided=ONE_SIDED
+        )
+
+    found = await db.run(told, write=False)
+    return found.referrals, found.pairs, sorted(found.top), sorted(found.one_sided)
 
 
 async def naive_goals(db: Database, chapter: Chapter, person: Person) -> Any:
@@ -236,7 +251,7 @@ async def measure_charts(db: Database, count: int, since: datetime) -> dict[str,
     for payload in payloads:
         chart = Reply.from_json(json.loads(payload)).chart
         assert chart is not None
-        ms, png = await timed(lambda c=chart: charts.picture(c))
+        ms, png = await timed(lambda c=chart: charts.picture(c, db))
         latencies.append(ms)
         sizes.append(len(png))
     return {"command": "/partners group chart (heatmap PNG)", "core": summary(latencies),

@@ -226,6 +226,16 @@ async def check_partners_sum(db: Database) -> None:
         members = (await unit.session.exec(select(Member))).all()
         (group,) = (await unit.session.exec(select(Group))).all()
         pairs, _ = await partners.group_pairs(unit, group.id, None, END_OF_TIME)
+        # what /partners group says, counted in SQL, agrees with the pairs themselves
+        told = await partners.group_partners(unit, group.id, None, END_OF_TIME, top=3,
+                                             one_sided=2)  # fmt: skip
+        counts = {(g, r): n for g, r, n in pairs}
+        cut = sorted(counts.values(), reverse=True)[2] if len(counts) >= 3 else 0
+        assert (told.referrals, told.pairs) == (sum(counts.values()), len(counts))
+        assert sorted(told.top) == sorted(p for p in pairs if p[2] >= cut)
+        assert sorted(told.one_sided) == sorted(
+            (g, r, n) for (g, r), n in counts.items() if n >= 2 and (r, g) not in counts
+        )
         for m in members:
             totals = await reports.totals(unit, m.id, None, END_OF_TIME)
             found = await partners.member_exchanges(unit, m.id, None, END_OF_TIME)
