@@ -62,7 +62,7 @@ async def show_balance(ctx: Context, cmd: c.ShowBalance) -> list[Reply]:
     ]
     gone = " (no longer in the group)" if member.left_at is not None else ""
     sections = [Section(BALANCE_TITLE, tuple(lines)), Section(CONVERSION_TITLE, tuple(conversions))]
-    counts = await meetings.attendance_counts(ctx.session, ctx.group_id, member.id, ctx.now)
+    counts = await meetings.attendance_counts(ctx.unit, ctx.group_id, member.id, ctx.now)
     if counts or ctx.group.meeting_weekday is not None:  # once the group keeps meetings
         sections.append(Section(ATTENDANCE_TITLE, (f"All time: {attendance_line(counts)}",)))
     return [to_sender(f"Balance of {member.name}{gone}", *sections)]
