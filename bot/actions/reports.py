@@ -9,7 +9,7 @@ from bot import commands as c
 from bot.context import Context
 from bot.conversion import Conversion
 from bot.messages import Reply, Section, to_sender
-from bot.periods import Period, Window, window
+from bot.periods import Period, window
 from bot.texts import amounts, natural_key, plural, signed
 from storage import meetings, reports
 
@@ -96,12 +96,6 @@ def ranked(
     return out
 
 
-async def standings_section(ctx: Context, span: Window) -> Section:
-    """The leaderboard over `span` as a section of plain names (never mentions)."""
-    standings = await reports.leaderboard(ctx.unit, ctx.group_id, span.start, span.end)
-    return standings_lines(standings, span.label, ctx.group.currency)
-
-
 def standings_lines(standings: Sequence[reports.Standing], label: str, currency: str) -> Section:
     """The ranking as plain lines (names, never mentions): the first 15 places, with every
     member tied for the 15th (a cut never separates a tie), then "and N more"."""
@@ -121,15 +115,11 @@ def standings_lines(standings: Sequence[reports.Standing], label: str, currency:
 
 
 async def show_leaderboard(ctx: Context, cmd: c.ShowLeaderboard) -> list[Reply]:
-    """The group's ranking for a period."""
+    """The group's ranking for a period, and its conversion (read in one statement)."""
     span = window(cmd.period, ctx.now, ctx.group.timezone)
-    section = await standings_section(ctx, span)
-    return [
-        to_sender(f"Leaderboard of {ctx.group.name}", section, await conversion_section(ctx, span))
-    ]
-
-
-async def conversion_section(ctx: Context, span: Window) -> Section:
-    """The group's conversion over `span`: won of closed, and how many are still open."""
-    statuses = await reports.group_statuses(ctx.unit, ctx.group_id, span.start, span.end)
-    return Section(CONVERSION_TITLE, (f"The group: {Conversion.of(statuses).describe()}",))
+    standings, statuses = await reports.leaderboard_and_statuses(
+        ctx.unit, ctx.group_id, span.start, span.end
+    )
+    section = standings_lines(standings, span.label, ctx.group.currency)
+    conversion = Section(CONVERSION_TITLE, (f"The group: {Conversion.of(statuses).describe()}",))
+    return [to_sender(f"Leaderboard of {ctx.group.name}", section, conversion)]
