@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
-from functools import cache
 from typing import Any
 
-from sqlalchemy import String, bindparam, case, type_coerce, update
+from sqlalchemy import case, update
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.directory import insert_ignore
-from storage.statements import Prepared
 from storage.tables import AuditEntry, Meeting, MeetingResponse, Member, key
-from storage.units import Unit
 
 
 async def occurrence(
@@ -53,7 +50,7 @@ async def rsvps(session: AsyncSession, group_id: int, starts_at: datetime) -> di
     return answers
 
 
-def _standing() -> Any:
+def standing() -> Any:
     """A response's attendance: what a leader recorded, else an RSVP of substitute (it
     stands unless a leader changes it); else NULL."""
     rsvp_substitute = case((col(MeetingResponse.rsvp) == "substitute", "substitute"), else_=None)
@@ -61,8 +58,8 @@ def _standing() -> Any:
 
 
 async def attendance(session: AsyncSession, group_id: int, starts_at: datetime) -> dict[int, str]:
-    """What stands of one meeting: member id -> attendance (`_standing`)."""
-    status = _standing()
+    """What stands of one meeting: member id -> attendance (`standing`)."""
+    status = standing()
     statement = (
         select(MeetingResponse.member_id, status)
         .join(Meeting, col(Meeting.id) == MeetingResponse.meeting_id)
@@ -70,30 +67,6 @@ async def attendance(session: AsyncSession, group_id: int, starts_at: datetime) 
         .where(status.is_not(None))
     )
     return {member_id: str(found) for member_id, found in await session.exec(statement)}
-
-
-@cache
-def _attendance_counts() -> Prepared:
-    status = _standing()
-    return Prepared(
-        select(type_coerce(status, String), func.count())
-        .join(Meeting, col(Meeting.id) == MeetingResponse.meeting_id)
-        .where(col(Meeting.group_id) == bindparam("group_id"),
-               col(MeetingResponse.member_id) == bindparam("member_id"))
-        .where(col(Meeting.starts_at) <= bindparam("now"), status.is_not(None))
-        .group_by(status)
-    )  # fmt: skip
-
-
-async def attendance_counts(
-    unit: Unit, group_id: int, member_id: int, now: datetime
-) -> dict[str, int]:
-    """A member's attendance at the group's meetings started by `now`: status -> count (a
-    prepared statement on the driver: `/balance` runs it every time)."""
-    params = {"group_id": group_id, "member_id": member_id, "now": now}
-    return {
-        str(found): int(count) for found, count in await unit.rows(_attendance_counts(), params)
-    }
 
 
 async def schedule_set_at(session: AsyncSession, group_id: int) -> datetime | None:

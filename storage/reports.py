@@ -31,9 +31,19 @@ from sqlalchemy import (
 from sqlmodel import col
 
 from storage.directory import active
+from storage.meetings import standing
 from storage.money_type import Money, from_stored
 from storage.statements import Prepared
-from storage.tables import Ceu, Member, OneToOne, Referral, Thanks, Visitor
+from storage.tables import (
+    Ceu,
+    Meeting,
+    MeetingResponse,
+    Member,
+    OneToOne,
+    Referral,
+    Thanks,
+    Visitor,
+)
 from storage.units import Unit
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -53,6 +63,9 @@ class Totals:
     # referrals given and received, by status (open, contacted, won, lost): the conversion
     given_by_status: dict[str, int] = field(default_factory=dict)
     received_by_status: dict[str, int] = field(default_factory=dict)
+    # the member's attendance at the group's meetings started by the end, all time (read
+    # only when asked: `totals_since(..., group_id=...)`): status -> count
+    attendance: dict[str, int] = field(default_factory=dict)
 
 
 def _since(model: Any, window: int) -> ColumnElement[bool]:
@@ -69,11 +82,13 @@ BY_STATUS = ("given_by_status", "received_by_status")
 
 
 @cache
-def _totals(windows: int) -> Prepared:
+def _totals(windows: int, attendance: bool = False) -> Prepared:
     """Every number of a member's balance for `windows` start times, in one statement:
     a row per count (kind, NULL, one column per window) and a row per currency of each
     amount (kind, currency, sums). The columns carry no type: amounts are converted with
-    `from_stored` (a count under the Money type would be scaled on SQLite)."""
+    `from_stored` (a count under the Money type would be scaled on SQLite). With
+    `attendance`, a row per attendance status too (all time, in every window's column),
+    through the group's meetings (`meetings (group_id, starts_at)`) and their answers."""
 
     def windowed(model: Any, aggregate: Any) -> list[Any]:
         return [aggregate.filter(_since(model, w)).label(f"w{w}") for w in range(windows)]
@@ -103,7 +118,21 @@ def _totals(windows: int) -> Prepared:
             .group_by(currency)
         )
 
+    def attended() -> Any:
+        status = standing()
+        where = [col(Meeting.group_id) == bindparam("group_id"),
+                 col(MeetingResponse.member_id) == bindparam("member_id"),
+                 col(Meeting.starts_at) <= bindparam("end"), status.is_not(None)]  # fmt: skip
+        return (
+            select(literal("attendance"), type_coerce(status, String),
+                   *[func.count().label(f"w{w}") for w in range(windows)])
+            .join(Meeting, col(Meeting.id) == MeetingResponse.meeting_id)
+            .where(*where)
+            .group_by(status)
+        )  # fmt: skip
+
     return Prepared(union_all(
+        *([attended()] if attendance else []),
         counted("given", Referral, col(Referral.giver_id)),
         counted("received", Referral, col(Referral.receiver_id)),
         counted("one_to_ones", OneToOne, col(OneToOne.member_a_id)),
@@ -118,16 +147,21 @@ def _totals(windows: int) -> Prepared:
 
 
 async def totals_since(
-    unit: Unit, member_id: int, starts: Sequence[datetime | None], end: datetime
-) -> list[Totals]:
-    """A member's balance from each of `starts` (None: the beginning) up to `end`."""
-    params: dict[str, Any] = {"member_id": member_id, "end": end}
+    unit: Unit, member_id: int, starts: Sequence[datetime | None], end: datetime,
+    group_id: int | None = None,
+) -> list[Totals]:  # fmt: skip
+    """A member's balance from each of `starts` (None: the beginning) up to `end`; with
+    their attendance at the meetings of `group_id` (theirs) when it is given."""
+    params: dict[str, Any] = {"member_id": member_id, "end": end, "group_id": group_id}
     params.update({f"start{w}": start or EPOCH for w, start in enumerate(starts)})
     result = [Totals() for _ in starts]
     dialect = unit.dialect_name
-    for kind, currency, *values in await unit.rows(_totals(len(starts)), params):
+    statement = _totals(len(starts), attendance=group_id is not None)
+    for kind, currency, *values in await unit.rows(statement, params):
         for totals, value in zip(result, values, strict=True):
-            if kind in SUMMED:
+            if kind == "attendance":  # the currency column holds the status
+                totals.attendance[currency] = int(value)
+            elif kind in SUMMED:
                 if value is not None:
                     getattr(totals, kind)[currency] = from_stored(value, dialect)
             elif kind in BY_STATUS:  # the currency column holds the status

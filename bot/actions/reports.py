@@ -11,7 +11,7 @@ from bot.conversion import Conversion
 from bot.messages import Reply, Section, to_sender
 from bot.periods import Period, window
 from bot.texts import amounts, natural_key, plural, signed
-from storage import meetings, reports
+from storage import reports
 
 LEADERBOARD_LINES = 15
 BALANCE_TITLE = "Referrals, closed business, one-to-ones, visitors and CEUs"
@@ -51,7 +51,8 @@ async def show_balance(ctx: Context, cmd: c.ShowBalance) -> list[Reply]:
     whose = "you" if member.id == ctx.sender_id else "they"
     periods = [cmd.period] if cmd.period else [Period.ALL, Period.QUARTER]
     spans = [window(period, ctx.now, ctx.group.timezone) for period in periods]
-    found = await reports.totals_since(ctx.unit, member.id, [s.start for s in spans], ctx.now)
+    starts = [s.start for s in spans]
+    found = await reports.totals_since(ctx.unit, member.id, starts, ctx.now, ctx.group_id)
     lines = [
         f"{_heading(span.label)}: {balance_line(totals, ctx.group.currency, whose)}"
         for span, totals in zip(spans, found, strict=True)
@@ -62,7 +63,7 @@ async def show_balance(ctx: Context, cmd: c.ShowBalance) -> list[Reply]:
     ]
     gone = " (no longer in the group)" if member.left_at is not None else ""
     sections = [Section(BALANCE_TITLE, tuple(lines)), Section(CONVERSION_TITLE, tuple(conversions))]
-    counts = await meetings.attendance_counts(ctx.unit, ctx.group_id, member.id, ctx.now)
+    counts = found[0].attendance  # all time, whatever the period
     if counts or ctx.group.meeting_weekday is not None:  # once the group keeps meetings
         sections.append(Section(ATTENDANCE_TITLE, (f"All time: {attendance_line(counts)}",)))
     return [to_sender(f"Balance of {member.name}{gone}", *sections)]
