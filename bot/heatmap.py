@@ -16,6 +16,7 @@ from typing import Any
 import matplotlib
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 from PIL import Image
 
 MOST = 25  # members a side: the most active ones (a phone shows no more)
@@ -51,9 +52,10 @@ def _short(name: str) -> str:
     return name if len(name) <= NAME else name[: NAME - 1] + "…"
 
 
-# Margins in inches, fixed (a name is at most NAME characters): laying the figure out with
-# `tight_layout` drew it twice, most of its time.
-LEFT, BOTTOM, TOP, RIGHT = 1.9, 1.9, 0.5, 1.0
+# Margins in inches, from the longest name on each axis (laying the figure out with
+# `tight_layout` drew it twice, most of its time): a character of an axis name is about
+# 0.092 in wide at LABEL points, the receivers' names are turned 60 degrees.
+TOP, RIGHT, CHAR = 0.5, 1.0, 0.092
 LABEL = 11  # points, names on the axes
 # Glyphs unhinted at the pixel grid: as legible at these sizes, drawn in less time.
 _FAST_TEXT: Any = {"text.hinting": "none"}
@@ -63,9 +65,12 @@ def figure(data: Grid) -> Figure:
     """The heatmap as a matplotlib figure (not drawn yet)."""
     side = max(len(data.givers), len(data.receivers), 1)
     cells = min(max(side * 0.42, 3.0), 10.5)  # inches for the grid: about 0.42 a member
-    width, height = LEFT + cells + RIGHT, BOTTOM + cells + TOP
+    longest = {axis: max((len(_short(n)) for n in names), default=1)
+               for axis, names in (("y", data.givers), ("x", data.receivers))}  # fmt: skip
+    left, bottom = 0.65 + CHAR * longest["y"], 0.7 + CHAR * 0.87 * longest["x"]
+    width, height = left + cells + RIGHT, bottom + cells + TOP
     fig = Figure(figsize=(width, height), dpi=110)
-    ax = fig.add_axes((LEFT / width, BOTTOM / height, cells / width, cells / height))
+    ax = fig.add_axes((left / width, bottom / height, cells / width, cells / height))
     matrix = [list(row) for row in data.counts] or [[0]]
     image = ax.imshow(matrix, cmap="Greens", aspect="auto", vmin=0)
     ax.set_xticks(range(len(data.receivers)), [_short(n) for n in data.receivers],
@@ -82,9 +87,9 @@ def figure(data: Grid) -> Figure:
                     colour = "white" if count > top / 2 else "black"
                     ax.text(j, i, str(count), ha="center", va="center", fontsize=LABEL,
                             color=colour)  # fmt: skip
-    bar = fig.add_axes(((LEFT + cells + 0.25) / width, BOTTOM / height, 0.22 / width,
+    bar = fig.add_axes(((left + cells + 0.25) / width, bottom / height, 0.22 / width,
                         cells / height))  # fmt: skip
-    fig.colorbar(image, cax=bar)
+    fig.colorbar(image, cax=bar, ticks=MaxNLocator(integer=True))  # counts: whole numbers
     return fig
 
 
