@@ -170,3 +170,22 @@ async def test_the_partners_chart_is_uploaded_into_the_leaders_dm(bot: Harness) 
     assert complete.args["channel_id"] == "DU1"  # Alice's DM, never the channel
     assert "givers by receivers" in complete.args["initial_comment"]
     assert "555-0100" not in complete.args["initial_comment"]
+
+
+async def test_the_partners_chart_is_drawn_on_delivery_and_uploaded_to_the_leaders_dm(
+    bot: Harness,
+) -> None:
+    for _ in range(3):
+        await bot.command("/refer", "<@U2|bob> Jane Roe, 555-0100, roof")
+    await bot.deliver()
+    answer = await bot.answer("/partners", "group")
+    assert "The chart is on its way to you privately." in answer
+    assert "Alice → Bob Baker: 3" in answer
+    assert bot.slack.uploads == {}  # queued, not drawn yet
+    await bot.deliver()
+
+    (png,) = bot.slack.uploads.values()
+    assert png.startswith(b"\x89PNG\r\n\x1a\n")
+    (complete,) = bot.slack.calls_to("files.completeUploadExternal")
+    assert complete.args["channel_id"].startswith("D")  # Alice's DM, never the channel
+    assert "givers by receivers" in complete.args["initial_comment"]
