@@ -42,5 +42,7 @@ def quantize(amount: Decimal, currency: str) -> Decimal:
     if not amount.is_finite():
         raise ValueError(f"not a finite amount: {amount!r}")
     exp = currency_exponent(currency)
+    if amount.as_tuple().exponent == -exp:  # already to the unit (as stored): nothing to round
+        return amount
     prec = max(28, amount.adjusted() + exp + 2)
     return amount.quantize(_step(currency), rounding=ROUND_HALF_UP, context=Context(prec))
