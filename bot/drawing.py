@@ -90,12 +90,3 @@ async def drawn(function: Callable[..., T], *args: Any) -> T:
         log.warning("a drawing process died; the pool starts afresh on the next chart")
         _forget(pool)
         raise
-
-
-def shutdown() -> None:
-    """Stop the drawing processes (they are started again if a chart is asked for)."""
-    global _pool
-    with _pool_lock:
-        pool, _pool = _pool, None
-    if pool is not None:
-        pool.shutdown(wait=True, cancel_futures=True)

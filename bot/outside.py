@@ -21,8 +21,6 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from bot import drawing
-
 T = TypeVar("T")
 
 
@@ -48,15 +46,6 @@ def in_thread(
     """Outside work that computes in a worker thread (drawing a chart, say): the event loop
     and every unit of work go on meanwhile. `keep`: see `Needs.keep`."""
     return Needs(what, lambda: asyncio.to_thread(function, *args), keep)
-
-
-def in_process(
-    what: str, function: Callable[..., T], *args: Any, keep: object | None = None
-) -> Needs[T]:
-    """Outside work that draws in a drawing process (`bot.drawing`: a chart, off the event
-    loop and its interpreter lock). `function` is module-level, its arguments plain data.
-    `keep`: see `Needs.keep`."""
-    return Needs(what, lambda: drawing.drawn(function, *args), keep)
 
 
 class NeededTwice(RuntimeError):

@@ -11,7 +11,7 @@ time (10,000 charts in a burst) and drawing is CPU work that would hold the even
 interpreter lock. The layout is fixed in pixels (the figure's dpi is 72, so a point is a
 pixel), and the picture is made of few artists (one collection for the bars, one for the
 grid, a text per label) rather than an `Axes` with its tick machinery, and saved as RGB at
-zlib's fastest level: 15 rows then cost about 55 ms instead of 150 (bench/bench_schedule.py).
+zlib's fastest level: 15 rows then cost about 64 ms instead of 150 (bench/bench_schedule.py).
 Names are fitted with the font's own metrics (DejaVu Sans, which matplotlib ships) so that
 none runs past the left edge.
 """

@@ -72,6 +72,11 @@ def _since(model: Any, window: int) -> ColumnElement[bool]:
     return col(model.created_at) >= bindparam(f"start{window}")
 
 
+def _group_window(model: Any) -> list[ColumnElement[bool]]:
+    """The group's entries of one window (`start0` to `end`), not voided."""
+    return [col(model.group_id) == bindparam("group_id"), _since(model, 0), *_live(model)]
+
+
 def _live(model: Any) -> list[ColumnElement[bool]]:
     """Not voided, and created before :end (each window adds its own start)."""
     return [col(model.voided) == false(), col(model.created_at) < bindparam("end")]
@@ -197,9 +202,7 @@ def _board(with_statuses: bool = False) -> Prepared:
     statement (one round trip, not two, for `/leaderboard`), as rows with no member id,
     the status where the name is and the count where the referrals given are."""
 
-    def window(model: Any) -> list[ColumnElement[bool]]:
-        return [col(model.group_id) == bindparam("group_id"), _since(model, 0), *_live(model)]
-
+    window = _group_window
     zero = type_coerce(literal(0), Money)
     amount = type_coerce(col(Thanks.amount), Money)
     one, none = literal(1), null()
@@ -295,8 +298,7 @@ async def _standings(
 def _group_statuses() -> Prepared:
     """The group's referrals in the window, counted by status (the group's conversion)."""
     status = col(Referral.status)
-    where = [col(Referral.group_id) == bindparam("group_id"), _since(Referral, 0), *_live(Referral)]
-    return Prepared(select(status, func.count()).where(*where).group_by(status))
+    return Prepared(select(status, func.count()).where(*_group_window(Referral)).group_by(status))
 
 
 async def group_statuses(

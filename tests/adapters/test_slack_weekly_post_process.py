@@ -13,51 +13,23 @@ import signal
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
 from PIL import Image
-from sqlalchemy import text
 
-from storage.database import Database
 from tests.adapters.bot_process import bot_env, free_port, healthy, start_bot
 from tests.adapters.fake_slack import FakeSlack
 from tests.adapters.slack_harness import MARKS, TOKEN, slack  # noqa: F401
 from tests.adapters.slack_requests import SIGNING_SECRET, slash_command
+from tests.adapters.test_weekly_post_process import set_leaderboard, wait_until
 
 pytestmark = MARKS
-
-
-async def set_leaderboard(db_path: Path, at: datetime) -> None:
-    """What `/settings leaderboard` stores, to the second, in the group's own timezone."""
-    db = Database(f"sqlite:///{db_path}")
-    try:
-        async with db.engine.begin() as conn:
-            zone = (await conn.execute(text("SELECT timezone FROM groups"))).scalar_one()
-            local = at.astimezone(ZoneInfo(zone))
-            await conn.execute(
-                text("UPDATE groups SET leaderboard_on = true, leaderboard_weekday = :d, "
-                     "leaderboard_time = :t"),
-                {"d": local.weekday(), "t": local.strftime("%H:%M:%S.000000")},
-            )  # fmt: skip
-            await conn.execute(text("UPDATE post_schedule SET due_at = :at WHERE kind = :k"),
-                               {"at": at.replace(tzinfo=None), "k": "leaderboard"})  # fmt: skip
-    finally:
-        await db.dispose()
 
 
 def completions(slack: FakeSlack) -> list[dict[str, object]]:
     """Every call that shared an upload into a channel (the first one failed, on purpose)."""
     return [c.args for c in slack.calls_to("files.completeUploadExternal")]
-
-
-async def wait_until(condition: object, seconds: float) -> bool:
-    for _ in range(int(seconds / 0.1)):
-        if condition():  # type: ignore[operator]
-            return True
-        await asyncio.sleep(0.1)
-    return False
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")

@@ -12,6 +12,7 @@ import signal
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from PIL import Image
@@ -30,17 +31,19 @@ def photos(telegram: FakeTelegram) -> list[dict[str, object]]:
 
 
 async def set_leaderboard(db_path: Path, at: datetime) -> None:
-    """What `/settings leaderboard` stores, to the second (the command takes minutes)."""
+    """What `/settings leaderboard` stores, to the second, in the group's own timezone."""
     db = Database(f"sqlite:///{db_path}")
     try:
         async with db.engine.begin() as conn:
+            zone = (await conn.execute(text("SELECT timezone FROM groups"))).scalar_one()
+            local = at.astimezone(ZoneInfo(zone))
             await conn.execute(
                 text("UPDATE groups SET leaderboard_on = true, leaderboard_weekday = :d, "
                      "leaderboard_time = :t"),
-                {"d": at.weekday(), "t": at.strftime("%H:%M:%S.000000")},
+                {"d": local.weekday(), "t": local.strftime("%H:%M:%S.000000")},
             )  # fmt: skip
-            await conn.execute(text("UPDATE post_schedule SET due_at = :at"),
-                               {"at": at.replace(tzinfo=None)})  # fmt: skip
+            await conn.execute(text("UPDATE post_schedule SET due_at = :at WHERE kind = :k"),
+                               {"at": at.replace(tzinfo=None), "k": "leaderboard"})  # fmt: skip
     finally:
         await db.dispose()
 

@@ -6,7 +6,6 @@ ones: a visitor logged with a badge drawn in a thread, the shape of a chart."""
 from __future__ import annotations
 
 import asyncio
-import os
 import threading
 from typing import Any
 
@@ -18,7 +17,7 @@ from bot.context import Context
 from bot.definitions import HANDLERS
 from bot.handlers import Action, Handler, reads
 from bot.messages import Reply, to_group, to_member, to_sender
-from bot.outside import Needs, in_process, in_thread
+from bot.outside import Needs, in_thread
 from bot.service import FAILED, Core, GroupDefaults
 from storage.database import Database
 from storage.tables import OutboxMessage, Visitor
@@ -131,29 +130,3 @@ async def test_a_reading_command_runs_twice_and_writes_its_chart_in_the_second(
     # once to read, once to write: not a third time after failing to write in a reader
     assert RUNS == ["first", "second"]
     assert await group_images(db) == [b"badge:goals:1"]
-
-
-def draw_in_process(name: str) -> bytes:
-    """Stands for a chart drawn in a drawing process: which process drew it."""
-    return f"badge:{name}:{os.getpid()}".encode()
-
-
-async def visitor_with_a_badge_drawn_apart(
-    ctx: Context, cmd: c.LogVisitor
-) -> list[Reply] | Needs[Any]:
-    badge = ctx.made(bytes)
-    if badge is None:
-        return in_process("a badge", draw_in_process, cmd.name)
-    return [*await ledger.log_visitor(ctx, cmd), to_group(f"Welcome, {cmd.name}!", image=badge)]
-
-
-async def test_work_in_a_drawing_process_runs_in_another_process(
-    db: Database, clock: Clock
-) -> None:
-    chat = chat_with(db, clock, visitor_with_a_badge_drawn_apart)
-    await chat.say("alice", "/join Plumber")
-    assert "Zed" in await chat.text("alice", "/visitor Zed")
-    (image,) = await group_images(db)
-    name, pid = image.decode().split(":")[1:]
-    assert name == "Zed" and int(pid) != os.getpid()
-    assert await visitors(db) == ["Zed"]
